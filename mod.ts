@@ -1,0 +1,77 @@
+/**
+ * Sign in to the Armor security platform's REST API: get, keep and renew Armor API
+ * session tokens, on native `fetch` and Web APIs only, so it runs unchanged on Deno,
+ * Deno Deploy and other web-standard runtimes.
+ *
+ * - {@linkcode requestArmorApiToken} and {@linkcode updateArmorApiToken} port the
+ *   PowerShell commands `Request-ArmorApiToken` and `Update-ArmorApiToken`.
+ * - {@linkcode ArmorSession} logs in, calls the API with the token and the account
+ *   context, and renews the token before it expires, once for every caller.
+ * - {@linkcode KvTokenStore} shares one login between the isolates of a Deno Deploy app.
+ * - The mock Armor API for tests lives in `@armor-api/auth/testing`.
+ *
+ * @example Log in and call the API
+ * ```ts ignore
+ * import { ArmorSession } from "@armor-api/auth";
+ *
+ * const session = await ArmorSession.connect({
+ *   username: Deno.env.get("ARMOR_USERNAME")!,
+ *   password: Deno.env.get("ARMOR_PASSWORD")!,
+ * });
+ * const me = await session.fetch("/me");
+ * console.log((await me.json()).UserName);
+ * ```
+ *
+ * @module
+ */
+
+export { ArmorSession, DEFAULT_AUTHORIZE_TIMEOUT_MS } from "./src/armor_session.ts";
+export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/armor_session.ts";
+export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./src/_call.ts";
+export type { ArmorCallOptions } from "./src/_call.ts";
+export {
+  ArmorApiError,
+  type ArmorApiErrorCode,
+  type ArmorApiErrorOptions,
+  ArmorCancelledError,
+  MAX_RESPONSE_BYTES,
+} from "./src/errors.ts";
+export type { ArmorAccount, ArmorIdentity } from "./src/identity.ts";
+export {
+  MAX_SESSION_MINUTES,
+  MUST_RENEW_MS,
+  mustRenew,
+  RENEW_WHEN_REMAINING,
+  renewAt,
+  RETRY_MAX_MS,
+  RETRY_MIN_MS,
+  retryDelay,
+  SECONDS_THRESHOLD,
+  sessionLengthMs,
+  shouldRenew,
+} from "./src/renewal.ts";
+export {
+  requestArmorApiToken,
+  type RequestArmorApiTokenOptions,
+} from "./src/request_armor_api_token.ts";
+export { ACCESS_TOKEN_PATTERN, ArmorApiToken } from "./src/token.ts";
+export {
+  type ArmorStoredSession,
+  type ArmorStoreEntry,
+  type ArmorTokenStore,
+  type KvAtomicLike,
+  type KvLike,
+  KvTokenStore,
+  MemoryTokenStore,
+} from "./src/token_store.ts";
+export type {
+  ArmorApiVersion,
+  ArmorConfirm,
+  ArmorLogger,
+  ArmorLogRecord,
+  ArmorRequestPlan,
+} from "./src/types.ts";
+export {
+  updateArmorApiToken,
+  type UpdateArmorApiTokenOptions,
+} from "./src/update_armor_api_token.ts";

@@ -1,0 +1,289 @@
+// The shared request pipeline of the token calls: one place that sends a JSON request,
+// enforces the timeout, the caller's signal and the size cap, never follows a
+// redirect, and turns every outcome into a JSON object or an ArmorApiError.
+
+import { clearDeadline, DeadlineExceeded, setDeadline } from "./_deadline.ts";
+import { scrubCause } from "./_redact.ts";
+import { ArmorApiError, type ArmorApiErrorCode, MAX_RESPONSE_BYTES } from "./errors.ts";
+import type { ArmorLogger, ArmorLogRecord, ArmorRequestPlan } from "./types.ts";
+
+/** How one call is sent. */
+export interface Transport {
+  fetch: typeof fetch;
+  signal?: AbortSignal;
+  timeout: number;
+  logger?: ArmorLogger;
+}
+
+/** A request ready to send: its plan (redacted) and its real headers and body. */
+export interface Outgoing {
+  plan: ArmorRequestPlan;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Every secret the request carries, to keep out of errors. */
+  secrets: readonly string[];
+}
+
+/** Gives a record to the logger; a logger that throws is ignored. */
+export function log(logger: ArmorLogger | undefined, record: ArmorLogRecord): void {
+  if (logger === undefined) return;
+  try {
+    logger(record);
+  } catch {
+    // A broken logger must not break the call.
+  }
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) into seconds from now. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 86_400);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(Math.max(0, Math.ceil((date - now) / 1000)), 86_400);
+}
+
+function fail(
+  code: ArmorApiErrorCode,
+  message: string,
+  out: Outgoing,
+  started: number,
+  transport: Transport,
+  extra: { status?: number; cause?: unknown; retryAfter?: number } = {},
+): ArmorApiError {
+  log(transport.logger, {
+    event: "error",
+    method: out.plan.method,
+    url: out.plan.url,
+    code,
+    status: extra.status,
+    ms: Date.now() - started,
+  });
+  return new ArmorApiError(code, message, {
+    status: extra.status,
+    retryAfter: extra.retryAfter,
+    cause: extra.cause === undefined ? undefined : scrubCause(extra.cause, out.secrets),
+  });
+}
+
+function abortCode(
+  transport: Transport,
+  controller: AbortController,
+): ArmorApiErrorCode | undefined {
+  if (transport.signal?.aborted) return "ABORTED";
+  if (controller.signal.aborted) return "TIMEOUT";
+  return undefined;
+}
+
+function abortMessage(code: ArmorApiErrorCode, what: string, transport: Transport): string {
+  return code === "TIMEOUT"
+    ? `${what} timed out after ${transport.timeout} ms`
+    : `${what} was aborted by the caller`;
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const length = response.headers.get("content-length");
+  if (length !== null && /^\d+$/.test(length.trim())) {
+    if (Number(length) > MAX_RESPONSE_BYTES) throw new BodyTooLarge();
+    return await response.text();
+  }
+  const body = response.body;
+  if (body === null) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_RESPONSE_BYTES) {
+      reader.cancel().catch(() => {});
+      throw new BodyTooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+class BodyTooLarge extends Error {}
+
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => {});
+}
+
+/**
+ * Sends `out` and resolves with the response's JSON object when the status is 200.
+ * Every failure rejects with an ArmorApiError whose cause carries no secret.
+ */
+export async function sendJson<T>(
+  out: Outgoing,
+  transport: Transport,
+  parse: (json: Record<string, unknown>) => T,
+): Promise<T> {
+  const what = `${out.plan.method} ${new URL(out.plan.url).pathname}`;
+  const started = Date.now();
+  if (transport.signal?.aborted) {
+    throw fail("ABORTED", `${what} was aborted by the caller`, out, started, transport, {
+      cause: transport.signal.reason,
+    });
+  }
+  const controller = new AbortController();
+  const deadline = setDeadline(controller, transport.timeout);
+  const signal = transport.signal === undefined
+    ? controller.signal
+    : AbortSignal.any([transport.signal, controller.signal]);
+  log(transport.logger, {
+    event: "request",
+    method: out.plan.method,
+    url: out.plan.url,
+    headers: out.plan.headers,
+    body: out.plan.body,
+  });
+  try {
+    let response: Response;
+    try {
+      response = await transport.fetch(out.url, {
+        method: out.plan.method,
+        headers: out.headers,
+        body: out.body,
+        redirect: "manual",
+        signal,
+      });
+    } catch (error) {
+      const code = abortCode(transport, controller);
+      if (code !== undefined) {
+        throw fail(code, abortMessage(code, what, transport), out, started, transport, {
+          cause: code === "ABORTED" ? transport.signal?.reason : signal.reason,
+        });
+      }
+      throw fail(
+        "NETWORK",
+        `${what} failed: no answer from the Armor API`,
+        out,
+        started,
+        transport,
+        {
+          cause: error,
+        },
+      );
+    }
+    const status = response.status;
+    log(transport.logger, {
+      event: "response",
+      method: out.plan.method,
+      url: out.plan.url,
+      status,
+      ms: Date.now() - started,
+    });
+    if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+      discard(response);
+      throw fail(
+        "REDIRECT",
+        `${what}: the Armor API answered with a redirect (${status}), which is never followed`,
+        out,
+        started,
+        transport,
+        { status },
+      );
+    }
+    if (status !== 200) {
+      discard(response);
+      const retryAfter = status === 429 || status === 503
+        ? parseRetryAfter(response.headers.get("retry-after"))
+        : undefined;
+      throw fail(
+        "HTTP_STATUS",
+        `${what}: the Armor API answered ${status}`,
+        out,
+        started,
+        transport,
+        {
+          status,
+          retryAfter,
+        },
+      );
+    }
+    let text: string;
+    try {
+      text = await readCapped(response);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        throw fail(
+          "BODY_TOO_LARGE",
+          `${what}: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
+          out,
+          started,
+          transport,
+          { status },
+        );
+      }
+      const code = abortCode(transport, controller);
+      if (code !== undefined) {
+        throw fail(code, abortMessage(code, what, transport), out, started, transport, {
+          status,
+          cause: code === "ABORTED" ? transport.signal?.reason : new DeadlineExceeded(),
+        });
+      }
+      throw fail(
+        "BODY_INCOMPLETE",
+        `${what}: the response body was cut short`,
+        out,
+        started,
+        transport,
+        {
+          status,
+          cause: error,
+        },
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // The parser's message quotes the body, which may hold a secret: give no cause.
+      throw fail(
+        "INVALID_RESPONSE",
+        `${what}: the response body is not valid JSON`,
+        out,
+        started,
+        transport,
+        {
+          status,
+        },
+      );
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      throw fail(
+        "INVALID_RESPONSE",
+        `${what}: the response body is not a JSON object`,
+        out,
+        started,
+        transport,
+        {
+          status,
+        },
+      );
+    }
+    try {
+      return parse(json as Record<string, unknown>);
+    } catch (error) {
+      if (!(error instanceof InvalidField)) throw error;
+      throw fail("INVALID_RESPONSE", `${what}: ${error.message}`, out, started, transport, {
+        status,
+      });
+    }
+  } finally {
+    clearDeadline(deadline, controller);
+  }
+}
+
+/** Thrown by a `parse` callback of {@linkcode sendJson} when a field fails its check. */
+export class InvalidField extends Error {}

@@ -1,0 +1,131 @@
+/**
+ * Errors raised by this module.
+ *
+ * @module
+ */
+
+/**
+ * The stable codes of an {@linkcode ArmorApiError}, one per way a call can fail
+ * after its arguments were accepted.
+ *
+ * - `HTTP_STATUS`: the server answered with a status other than 200.
+ * - `REDIRECT`: the server answered with a redirect; redirects are never followed.
+ * - `INVALID_RESPONSE`: the body is not JSON, not a JSON object, or a field is wrong.
+ * - `BODY_TOO_LARGE`: the body is larger than {@linkcode MAX_RESPONSE_BYTES}.
+ * - `BODY_INCOMPLETE`: the connection ended before the whole body arrived.
+ * - `NETWORK`: no HTTP answer: connection refused or reset, DNS, TLS, not HTTP.
+ * - `TIMEOUT`: the call took longer than its `timeout`.
+ * - `ABORTED`: the caller's `AbortSignal` aborted the call.
+ * - `NOT_AUTHORIZED`: the session holds no token (never logged in, disconnected or
+ *   rejected by the API).
+ * - `SESSION_EXPIRED`: the session's token has expired.
+ * - `UNKNOWN_ACCOUNT`: the account id is not one of the session's accounts.
+ *
+ * @example Switch on the code
+ * ```ts
+ * import { ArmorApiError, type ArmorApiErrorCode } from "@armor-api/auth";
+ *
+ * function advice(code: ArmorApiErrorCode): string {
+ *   return code === "SESSION_EXPIRED" ? "log in again" : "retry later";
+ * }
+ * const error = new ArmorApiError("SESSION_EXPIRED", "Session expired");
+ * console.log(advice(error.code)); // "log in again"
+ * ```
+ */
+export type ArmorApiErrorCode =
+  | "HTTP_STATUS"
+  | "REDIRECT"
+  | "INVALID_RESPONSE"
+  | "BODY_TOO_LARGE"
+  | "BODY_INCOMPLETE"
+  | "NETWORK"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "NOT_AUTHORIZED"
+  | "SESSION_EXPIRED"
+  | "UNKNOWN_ACCOUNT";
+
+/** The largest response body this module reads, in bytes (1 MiB). */
+export const MAX_RESPONSE_BYTES = 1_048_576;
+
+/** Options of {@linkcode ArmorApiError}. */
+export interface ArmorApiErrorOptions {
+  /** The HTTP status, where a response came. */
+  status?: number;
+  /** The original failure. It must not carry a secret. */
+  cause?: unknown;
+  /** Seconds the server asked to wait (`Retry-After`), where it said so. */
+  retryAfter?: number;
+}
+
+/**
+ * A call to the Armor API failed after its arguments were accepted.
+ *
+ * Its `code` is stable and meant for programs; its message is for people. Neither
+ * the message, the stack, the `cause` nor any other property ever holds a secret
+ * (password, authorization code, token), even when the server echoed one.
+ *
+ * @example Tell a rejected token from a network failure
+ * ```ts
+ * import { ArmorApiError } from "@armor-api/auth";
+ *
+ * const error = new ArmorApiError("HTTP_STATUS", "Armor API answered 401", { status: 401 });
+ * if (error instanceof ArmorApiError && error.status === 401) {
+ *   console.log("log in again");
+ * }
+ * ```
+ */
+export class ArmorApiError extends Error {
+  /** A stable code a program can switch on. */
+  readonly code: ArmorApiErrorCode;
+  /** The HTTP status, where a response came. */
+  declare readonly status?: number;
+  /** Seconds the server asked to wait before trying again (`Retry-After`), if any. */
+  declare readonly retryAfter?: number;
+
+  /**
+   * Creates an error.
+   *
+   * @param code The stable code.
+   * @param message A message for people, with no secret in it.
+   * @param options The status, cause and `Retry-After` where known.
+   */
+  constructor(code: ArmorApiErrorCode, message: string, options: ArmorApiErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ArmorApiError";
+    this.code = code;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+  }
+}
+
+/**
+ * The caller's `confirm` callback declined a call, so nothing was sent.
+ *
+ * It is not an {@linkcode ArmorApiError}: a declined call is a choice, not a failure.
+ *
+ * @example Tell a declined call apart
+ * ```ts
+ * import { ArmorCancelledError, requestArmorApiToken } from "@armor-api/auth";
+ *
+ * try {
+ *   await requestArmorApiToken("one-time-code", { confirm: () => false });
+ * } catch (error) {
+ *   console.log(error instanceof ArmorCancelledError); // true
+ * }
+ * ```
+ */
+export class ArmorCancelledError extends Error {
+  /** Always `"CANCELLED"`. */
+  readonly code = "CANCELLED" as const;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was not done.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ArmorCancelledError";
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A mock of the Armor API for tests: the login flow (`/auth/authorize`, `/auth/token`,
+ * `/auth/token/reissue`), `/me` and `/accounts`, with a clock the test controls, a log
+ * of every request and injectable faults. Call it in-process through its Hono app, or
+ * serve it on a loopback port with {@linkcode serveMockArmorApi}.
+ *
+ * @example Log in against the in-process mock
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMockArmorApi, MockClock } from "@armor-api/auth/testing";
+ *
+ * const clock = new MockClock(0);
+ * const mock = createMockArmorApi({ clock });
+ * const post = (path: string, body: unknown) =>
+ *   mock.app.request(path, {
+ *     method: "POST",
+ *     headers: { "Content-Type": "application/json" },
+ *     body: JSON.stringify(body),
+ *   });
+ *
+ * const authorize = await post("/auth/authorize", {
+ *   username: "demo@example.com",
+ *   password: "demo-password",
+ * });
+ * const { code } = await authorize.json();
+ * const token = await post("/auth/token", { code, grant_type: "authorization_code" });
+ * const { access_token, expires_in } = await token.json();
+ * assert.equal(expires_in, 15);
+ * assert.ok(mock.isTokenValid(access_token));
+ *
+ * clock.advance(15 * 60_000);
+ * assert.ok(!mock.isTokenValid(access_token));
+ * ```
+ *
+ * @module
+ */
+
+export * from "./mock_clock.ts";
+export * from "./mock_armor_api.ts";
+export * from "./serve_mock_armor_api.ts";
