@@ -389,10 +389,12 @@ export class MockArmorApi {
       codeLifetimeMs = 120_000,
     } = options;
     if (!Number.isFinite(expiresIn)) {
-      throw new RangeError(`expiresIn must be a finite number, got ${expiresIn}`);
+      throw new RangeError(`Option expiresIn must be a finite number, got ${expiresIn}`);
     }
     if (!Number.isFinite(codeLifetimeMs) || codeLifetimeMs < 0) {
-      throw new RangeError(`codeLifetimeMs must be a finite number >= 0, got ${codeLifetimeMs}`);
+      throw new RangeError(
+        `Option codeLifetimeMs must be a finite number >= 0, got ${codeLifetimeMs}`,
+      );
     }
     this.clock = clock;
     this.#expiresIn = expiresIn;
@@ -640,11 +642,14 @@ export class MockArmorApi {
   /** Waits in real time; `undefined` if the whole time passed, else the answer to give. */
   async #wait(c: Context, ms: number): Promise<Response | undefined> {
     const client = c.req.raw.signal;
-    const stop = this.#pending.signal;
+    const stop = this.#requestStates.get(c.req.raw)?.stop ?? this.#pending.signal;
     if (await wait(ms, [client, stop])) return undefined;
-    return client.aborted
-      ? c.json({ Message: "Client closed the request" }, 499 as 400)
-      : c.json({ Message: "Mock Armor API stopped waiting: it is shutting down" }, 503);
+    // 499 (nginx's "client closed request") is not in Hono's status union: build it by hand.
+    if (client.aborted) return jsonResponse({ Message: "Client closed the request" }, 499);
+    return jsonResponse(
+      { Message: "The mock Armor API stopped waiting: it is shutting down" },
+      503,
+    );
   }
 
   /** Reads the logged body as a JSON object, or returns the 415/400 answer. */
@@ -692,7 +697,14 @@ export class MockArmorApi {
       this.requests.push(record);
       this.#requestStates.set(raw, { record, stop: this.#pending.signal });
       this.#counts.set(path, (this.#counts.get(path) ?? 0) + 1);
-      if (raw.body !== null) record.body = parseBody(await raw.text());
+      if (raw.body !== null) {
+        try {
+          record.body = parseBody(await raw.text());
+        } catch {
+          record.status = 400;
+          return c.json({ Message: "The request body could not be read" }, 400);
+        }
+      }
       await next();
       record.status = c.res.status;
     });
@@ -715,7 +727,7 @@ export class MockArmorApi {
       if (body instanceof Response) return body;
       const { username, password } = body;
       if (typeof username !== "string" || typeof password !== "string") {
-        return c.json({ Message: "username and password must be strings" }, 400);
+        return c.json({ Message: "The username and password must be strings" }, 400);
       }
       const user = this.#users.get(username);
       if (user === undefined || user.password !== password) {
@@ -745,7 +757,7 @@ export class MockArmorApi {
       if (body.grant_type !== "authorization_code") {
         return c.json({
           error: "unsupported_grant_type",
-          error_description: "grant_type must be authorization_code",
+          error_description: "The grant_type must be authorization_code",
         }, 400);
       }
       const entry = this.#codes.get(body.code);
@@ -768,7 +780,7 @@ export class MockArmorApi {
       const body = this.#jsonObject(c);
       if (body instanceof Response) return body;
       if (typeof body.token !== "string") {
-        return c.json({ Message: "token must be a string" }, 400);
+        return c.json({ Message: "The token must be a string" }, 400);
       }
       const state = this.#liveToken(body.token);
       if (state === undefined) return c.json({ Message: DENIED }, 401);
@@ -875,6 +887,13 @@ function parseBody(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+function jsonResponse(body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
 }
 
 function faultResponse(fault: MockFault): Response {
