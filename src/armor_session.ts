@@ -638,7 +638,8 @@ export class ArmorSession {
     if (now >= token.expiresAt) throw this.#expiredError(token.expiresAt);
     if (now >= this.#renewAt) {
       const renewal = this.#renewal ?? (now >= this.#retryAt ? this.#renew() : undefined);
-      if (renewal !== undefined && mustRenew(now, token.expiresAt)) await renewal;
+      const length = token.expiresAt - token.issuedAt;
+      if (renewal !== undefined && mustRenew(now, token.expiresAt, length)) await renewal;
     }
     const current = this.#token;
     if (current === undefined || this.#ended !== undefined) throw this.#noTokenError();
@@ -824,7 +825,7 @@ export class ArmorSession {
       const entry = await this.#store.get(this.#key);
       const now = this.#now();
       const state = entry?.value;
-      if (isLive(state, now) && !mustRenew(now, state!.token!.expiresAt) && state!.identity) {
+      if (isLive(state, now) && state!.identity !== undefined) {
         this.#adopt(entry);
         this.#chooseAccount(accountId);
         return;

@@ -8,8 +8,9 @@
  *   (the token is renewed early); reading too long is not.
  * - Renewal is due once less than two thirds of the session length remains
  *   ({@linkcode shouldRenew}), as the PowerShell module does.
- * - Once less than {@linkcode MUST_RENEW_MS} remains, callers wait for the renewal
- *   instead of sending a token about to lapse ({@linkcode mustRenew}).
+ * - Once less than {@linkcode MUST_RENEW_MS} remains (or a tenth of the session, for
+ *   sessions shorter than five minutes), callers wait for the renewal instead of sending
+ *   a token about to lapse ({@linkcode mustRenew}).
  * - A failed renewal is retried after a backoff that doubles from
  *   {@linkcode RETRY_MIN_MS} to {@linkcode RETRY_MAX_MS}, or after the server's
  *   `Retry-After` when it is longer ({@linkcode retryDelay}).
@@ -99,20 +100,24 @@ export function shouldRenew(now: number, issuedAt: number, expiresAt: number): b
 }
 
 /**
- * True when a token is so close to expiry that callers should wait for its renewal.
+ * True when a token is so close to expiry that callers should wait for its renewal:
+ * less than {@linkcode MUST_RENEW_MS} remains, or less than a tenth of the session when
+ * `lengthMs` is given and the session is that short.
  *
  * @param now The current time, in epoch milliseconds.
  * @param expiresAt When the token expires.
- * @returns Whether less than {@linkcode MUST_RENEW_MS} remains.
+ * @param lengthMs The session length, if known.
+ * @returns Whether callers should wait for the renewal.
  *
  * @example
  * ```ts
  * import { mustRenew } from "@armor-api/auth";
  * console.log(mustRenew(880_000, 900_000)); // true: 20 s left
+ * console.log(mustRenew(1_000, 3_000, 3_000)); // false: a 3 s session, 2 s left
  * ```
  */
-export function mustRenew(now: number, expiresAt: number): boolean {
-  return expiresAt - now < MUST_RENEW_MS;
+export function mustRenew(now: number, expiresAt: number, lengthMs = Infinity): boolean {
+  return expiresAt - now < Math.min(MUST_RENEW_MS, lengthMs / 10);
 }
 
 /**

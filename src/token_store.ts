@@ -233,7 +233,7 @@ export class KvTokenStore implements ArmorTokenStore {
    * @returns The entry, or `undefined`.
    */
   async get(key: string): Promise<ArmorStoreEntry | undefined> {
-    const entry = await this.#kv.get([...this.#prefix, key]);
+    const entry = await retryBusy(() => this.#kv.get([...this.#prefix, key]));
     if (entry.versionstamp === null || typeof entry.value !== "object" || entry.value === null) {
       return undefined;
     }
@@ -254,16 +254,18 @@ export class KvTokenStore implements ArmorTokenStore {
     version: string | null,
   ): Promise<string | null> {
     const kvKey = [...this.#prefix, key];
-    const op = this.#kv.atomic().check({ key: kvKey, versionstamp: version });
-    if (value === undefined) {
-      op.delete(kvKey);
-    } else {
-      const until = Math.max(value.token?.expiresAt ?? 0, value.claim?.until ?? 0);
-      // Clean-up only: the session checks the expiry kept in the value.
-      const left = Math.min(Math.max(until - Date.now(), 0), 7 * 86_400_000);
-      op.set(kvKey, value, { expireIn: left + 86_400_000 });
-    }
-    const result = await op.commit();
+    const result = await retryBusy(() => {
+      const op = this.#kv.atomic().check({ key: kvKey, versionstamp: version });
+      if (value === undefined) {
+        op.delete(kvKey);
+      } else {
+        const until = Math.max(value.token?.expiresAt ?? 0, value.claim?.until ?? 0);
+        // Clean-up only: the session checks the expiry kept in the value.
+        const left = Math.min(Math.max(until - Date.now(), 0), 7 * 86_400_000);
+        op.set(kvKey, value, { expireIn: left + 86_400_000 });
+      }
+      return op.commit();
+    });
     if (!result.ok) return null;
     return value === undefined ? "" : result.versionstamp ?? "";
   }
@@ -271,5 +273,21 @@ export class KvTokenStore implements ArmorTokenStore {
   /** Hides the database from `Deno.inspect`. */
   [Symbol.for("Deno.customInspect")](): string {
     return `KvTokenStore { prefix: ${JSON.stringify(this.#prefix)} }`;
+  }
+}
+
+/**
+ * Runs a KV operation again when the database is momentarily busy (a local SQLite file
+ * opened by several processes answers "database is locked"); other errors are thrown.
+ */
+async function retryBusy<T>(operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const busy = error instanceof Error && /locked|busy/i.test(error.message);
+      if (!busy || attempt >= 8) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
+    }
   }
 }
