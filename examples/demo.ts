@@ -12,13 +12,8 @@
  * @module
  */
 
-import {
-  ArmorApiError,
-  type ArmorLogRecord,
-  ArmorSession,
-  updateArmorApiToken,
-} from "../mod.ts";
-import { serveMockArmorApi, type ServedMockArmorApi } from "../src/testing/mod.ts";
+import { ArmorApiError, type ArmorLogRecord, ArmorSession, updateArmorApiToken } from "../mod.ts";
+import { type ServedMockArmorApi, serveMockArmorApi } from "../src/testing/mod.ts";
 
 /** Shows the first four characters of a secret and its length: never the whole of it. */
 function shorten(secret: string): string {

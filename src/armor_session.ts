@@ -168,6 +168,8 @@ export class ArmorSession {
   #headers: Record<string, string> = {};
   #headersWithBody: Record<string, string> = {};
   #renewal?: Promise<void>;
+  /** Settles once the renewal in flight has read the store (adopted, or claimed). */
+  #renewalChecked?: Promise<void>;
   #failures = 0;
   #retryAt = 0;
   #ended?: "disconnected" | "rejected";
@@ -639,7 +641,11 @@ export class ArmorSession {
     if (now >= this.#renewAt) {
       const renewal = this.#renewal ?? (now >= this.#retryAt ? this.#renew() : undefined);
       const length = token.expiresAt - token.issuedAt;
-      if (renewal !== undefined && mustRenew(now, token.expiresAt, length)) await renewal;
+      if (renewal !== undefined) {
+        // About to lapse: wait for the new token. Else wait only for the store check, so
+        // a token another session already renewed is used at once, never the old one.
+        await (mustRenew(now, token.expiresAt, length) ? renewal : this.#renewalChecked);
+      }
     }
     const current = this.#token;
     if (current === undefined || this.#ended !== undefined) throw this.#noTokenError();
@@ -713,15 +719,21 @@ export class ArmorSession {
 
   /** Starts the one shared renewal. */
   #renew(): Promise<void> {
-    const renewal = this.#renewOnce().finally(() => {
-      if (this.#renewal === renewal) this.#renewal = undefined;
+    let checked!: () => void;
+    this.#renewalChecked = new Promise<void>((resolve) => checked = resolve);
+    const renewal = this.#renewOnce(checked).finally(() => {
+      checked();
+      if (this.#renewal === renewal) {
+        this.#renewal = undefined;
+        this.#renewalChecked = undefined;
+      }
     });
     this.#renewal = renewal;
     return renewal;
   }
 
   /** One renewal: adopt a newer stored token, or claim the renewal and reissue. Never rejects. */
-  async #renewOnce(): Promise<void> {
+  async #renewOnce(checked: () => void): Promise<void> {
     const mine = this.#token;
     if (mine === undefined) return;
     let claimed: string | null = null;
@@ -756,6 +768,7 @@ export class ArmorSession {
       this.#backoff(undefined, "STORE");
       return;
     }
+    checked();
     try {
       const fresh = await updateArmorApiToken(mine.accessToken, {
         baseUrl: this.#baseUrl,

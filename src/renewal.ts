@@ -59,8 +59,9 @@ export const RETRY_MAX_MS = 60_000;
  * ```
  */
 export function sessionLengthMs(expiresIn: number): number {
-  const minutes = expiresIn > SECONDS_THRESHOLD ? expiresIn / 60 : expiresIn;
-  return Math.min(minutes, MAX_SESSION_MINUTES) * 60_000;
+  // Multiply, never divide: 123 s is 123 000 ms exactly, not 122 999.99999999999.
+  const ms = expiresIn > SECONDS_THRESHOLD ? expiresIn * 1_000 : expiresIn * 60_000;
+  return Math.min(ms, MAX_SESSION_MINUTES * 60_000);
 }
 
 /**
@@ -77,7 +78,9 @@ export function sessionLengthMs(expiresIn: number): number {
  * ```
  */
 export function renewAt(issuedAt: number, lengthMs: number): number {
-  return issuedAt + lengthMs * (1 - RENEW_WHEN_REMAINING);
+  // Not `lengthMs * (1 - RENEW_WHEN_REMAINING)`: `1 - 2/3` rounds up, which put renewal
+  // a fraction of a millisecond after the third (300000.00000000006 for 15 minutes).
+  return issuedAt + lengthMs - lengthMs * RENEW_WHEN_REMAINING;
 }
 
 /**

@@ -12,8 +12,8 @@ import {
   type MockArmorApi,
   MockClock,
   type MockFault,
-  serveMockArmorApi,
   type ServedMockArmorApi,
+  serveMockArmorApi,
 } from "../src/testing/mod.ts";
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -666,5 +666,8 @@ Deno.test("a failed call leaves the session exactly as it was", async () => {
     assert.deepEqual(snapshot(session), before, "after a declined call");
   }
   assert.equal(authorized.token, VALID_TOKEN);
-  assert.throws(() => empty.token, (e) => e instanceof ArmorApiError && e.code === "NOT_AUTHORIZED");
+  assert.throws(
+    () => empty.token,
+    (e) => e instanceof ArmorApiError && e.code === "NOT_AUTHORIZED",
+  );
 });

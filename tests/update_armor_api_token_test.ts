@@ -13,8 +13,8 @@ import {
   type MockArmorApi,
   MockClock,
   type MockFault,
-  serveMockArmorApi,
   type ServedMockArmorApi,
+  serveMockArmorApi,
 } from "../src/testing/mod.ts";
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -162,7 +162,10 @@ Deno.test("a session can be renewed again and again, each time with the token it
     clock.advance(10 * 60_000);
     await updateArmorApiToken(undefined, { session });
   }
-  assert.deepEqual(reissueRequests(server.mock).map((r) => r.body), held.map((token) => ({ token })));
+  assert.deepEqual(
+    reissueRequests(server.mock).map((r) => r.body),
+    held.map((token) => ({ token })),
+  );
   assert.ok(server.mock.isTokenValid(session.token));
   assert.equal(session.expiresAt.getTime(), 30 * 60_000 + FIFTEEN_MINUTES);
 });
@@ -315,18 +318,30 @@ Deno.test("every failure kind is an ArmorApiError with its code and status", asy
     [{ status: 302, headers: { location: "/auth/token/reissue" }, body: null }, "REDIRECT", 302],
     [{ status: 200, body: "not json" }, "INVALID_RESPONSE", 200],
     [{ status: 200, body: [] }, "INVALID_RESPONSE", 200],
-    [{
-      status: 200,
-      body: { access_token: VALID_TOKEN.toUpperCase(), expires_in: 15, token_type: "Bearer" },
-    }, "INVALID_RESPONSE", 200],
-    [{
-      status: 200,
-      body: { access_token: VALID_TOKEN, expires_in: 0, token_type: "Bearer" },
-    }, "INVALID_RESPONSE", 200],
-    [{
-      status: 200,
-      body: { access_token: VALID_TOKEN, expires_in: 15, token_type: "" },
-    }, "INVALID_RESPONSE", 200],
+    [
+      {
+        status: 200,
+        body: { access_token: VALID_TOKEN.toUpperCase(), expires_in: 15, token_type: "Bearer" },
+      },
+      "INVALID_RESPONSE",
+      200,
+    ],
+    [
+      {
+        status: 200,
+        body: { access_token: VALID_TOKEN, expires_in: 0, token_type: "Bearer" },
+      },
+      "INVALID_RESPONSE",
+      200,
+    ],
+    [
+      {
+        status: 200,
+        body: { access_token: VALID_TOKEN, expires_in: 15, token_type: "" },
+      },
+      "INVALID_RESPONSE",
+      200,
+    ],
   ];
   for (const [fault, code, status] of cases) {
     server.mock.inject({ ...fault, path: "/auth/token/reissue" });
@@ -428,7 +443,12 @@ Deno.test("the token never shows in any view of an error, even when the server e
     }],
     ["200 echoed as id_token", {
       status: 200,
-      body: { access_token: VALID_TOKEN, id_token: { token }, expires_in: 15, token_type: "Bearer" },
+      body: {
+        access_token: VALID_TOKEN,
+        id_token: { token },
+        expires_in: 15,
+        token_type: "Bearer",
+      },
     }],
   ];
   for (const [what, fault] of faults) {
