@@ -270,7 +270,8 @@ export class ArmorSession {
    *
    * @param accessToken The access token, 32 characters of `[a-z0-9]`.
    * @param expiresIn The `expires_in` Armor sent.
-   * @throws {TypeError} The token is not 32 characters of `[a-z0-9]`.
+   * @throws {TypeError} The token is not 32 characters of `[a-z0-9]`, or `expiresIn` is
+   *   not a number.
    * @throws {RangeError} `expiresIn` is not a positive finite number.
    *
    * @example
@@ -285,7 +286,10 @@ export class ArmorSession {
     if (typeof accessToken !== "string" || !ACCESS_TOKEN_PATTERN.test(accessToken)) {
       throw new TypeError("accessToken must be 32 characters of [a-z0-9]");
     }
-    if (typeof expiresIn !== "number" || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    if (typeof expiresIn !== "number") {
+      throw new TypeError(`expiresIn must be a number, got ${describe(expiresIn)}`);
+    }
+    if (!Number.isFinite(expiresIn) || expiresIn <= 0) {
       throw new RangeError("expiresIn must be a positive finite number");
     }
     const issuedAt = this.#now();

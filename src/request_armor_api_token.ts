@@ -80,7 +80,7 @@ export async function requestArmorApiToken(
 ): Promise<ArmorApiToken | ArmorRequestPlan> {
   const opts = checkOptions<RequestArmorApiTokenOptions>(options);
   checkSecret(code, "code");
-  const grantType = opts.grantType ?? "authorization_code";
+  const grantType = opts.grantType === undefined ? "authorization_code" : opts.grantType;
   if (grantType !== "authorization_code") {
     throw new TypeError(`grantType must be "authorization_code", got ${showPublic(grantType)}`);
   }

@@ -254,6 +254,8 @@ export class KvTokenStore implements ArmorTokenStore {
     version: string | null,
   ): Promise<string | null> {
     const kvKey = [...this.#prefix, key];
+    // A version this store never issued cannot match: report "not written".
+    if (version !== null && !/^[0-9a-f]{20}$/.test(version)) return null;
     const result = await retryBusy(() => {
       const op = this.#kv.atomic().check({ key: kvKey, versionstamp: version });
       if (value === undefined) {
