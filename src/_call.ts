@@ -150,9 +150,7 @@ export async function runTokenCall(
       );
     }
   }
-  return await sendJson(
-    out,
-    call.transport,
-    (json) => parseTokenBody(json, call.now(), out.secrets),
-  );
+  // Stamp the token when the request leaves: its expiry errs early, never late.
+  const sentAt = call.now();
+  return await sendJson(out, call.transport, (json) => parseTokenBody(json, sentAt, out.secrets));
 }

@@ -8,6 +8,9 @@
 /** How finely deadlines are kept: a call times out at most this much late. */
 export const GRANULARITY_MS = 20;
 
+/** The longest delay `setTimeout` takes; longer ones fire at once (after a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const buckets = new Map<number, Set<AbortController>>();
 let timer: ReturnType<typeof setTimeout> | undefined;
 let timerAt = Infinity;
@@ -35,7 +38,9 @@ function unref(id: ReturnType<typeof setTimeout>): void {
 function schedule(at: number): void {
   if (timer !== undefined) clearTimeout(timer);
   timerAt = at;
-  timer = setTimeout(fire, Math.max(0, at - Date.now()));
+  // A deadline may lie past the longest timer (2^31 - 1 ms, after rounding up to the
+  // granularity): wait the longest, and fire() schedules the rest.
+  timer = setTimeout(fire, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
   unref(timer);
 }
 

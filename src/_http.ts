@@ -83,11 +83,37 @@ function abortMessage(code: ArmorApiErrorCode, what: string, transport: Transpor
     : `${what} was aborted by the caller`;
 }
 
-async function readCapped(response: Response): Promise<string> {
+/**
+ * Settles as `pending` does, or rejects with the signal's reason as soon as it aborts, so
+ * that a fetch (or a body) that ignores its signal cannot outlast the deadline. What
+ * `pending` resolves with after that is handed to `late` (to cancel a body).
+ */
+export function untilAborted<T>(
+  pending: Promise<T>,
+  signal: AbortSignal,
+  late?: (value: T) => void,
+): Promise<T> {
+  if (signal.aborted) {
+    pending.then(late, () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      pending.then(late, () => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+async function readCapped(response: Response, signal: AbortSignal): Promise<string> {
+  // A declared length over the cap fails at once; a smaller one is not trusted (a custom
+  // fetch may pass on any header): the body is counted as it streams either way.
   const length = response.headers.get("content-length");
-  if (length !== null && /^\d+$/.test(length.trim())) {
-    if (Number(length) > MAX_RESPONSE_BYTES) throw new BodyTooLarge();
-    return await response.text();
+  if (length !== null && /^\d+$/.test(length.trim()) && Number(length) > MAX_RESPONSE_BYTES) {
+    discard(response);
+    throw new BodyTooLarge();
   }
   const body = response.body;
   if (body === null) return "";
@@ -95,7 +121,14 @@ async function readCapped(response: Response): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await untilAborted(reader.read(), signal);
+    } catch (error) {
+      reader.cancel(error).catch(() => {});
+      throw error;
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > MAX_RESPONSE_BYTES) {
@@ -150,13 +183,17 @@ export async function sendJson<T>(
   try {
     let response: Response;
     try {
-      response = await transport.fetch(out.url, {
-        method: out.plan.method,
-        headers: out.headers,
-        body: out.body,
-        redirect: "manual",
+      response = await untilAborted(
+        transport.fetch(out.url, {
+          method: out.plan.method,
+          headers: out.headers,
+          body: out.body,
+          redirect: "manual",
+          signal,
+        }),
         signal,
-      });
+        discard,
+      );
     } catch (error) {
       const code = abortCode(transport, controller);
       if (code !== undefined) {
@@ -213,7 +250,7 @@ export async function sendJson<T>(
     }
     let text: string;
     try {
-      text = await readCapped(response);
+      text = await readCapped(response, signal);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         throw fail(

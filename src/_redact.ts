@@ -10,29 +10,71 @@ function leaks(text: unknown, secrets: readonly string[]): boolean {
   return false;
 }
 
+/** Each secret as written raw, inside a JSON string, and URL-encoded. */
+function variants(secrets: readonly string[]): string[] {
+  const all = new Set<string>();
+  for (const secret of secrets) {
+    if (secret === "") continue;
+    all.add(secret);
+    all.add(JSON.stringify(secret).slice(1, -1));
+    all.add(encodeURIComponent(secret));
+  }
+  return [...all];
+}
+
+/** How many objects {@linkcode scrubCause} looks through before it withholds the cause. */
+const SCRUB_BUDGET = 1_000;
+
 /**
- * Returns `cause` when neither it nor its own causes show a secret in their message or
- * stack; otherwise a plain Error of the same name whose message says why it was replaced.
+ * True when `value` or anything reachable from it shows a secret: strings, an error's
+ * message and stack, every own property (the cause chain, `AggregateError.errors`, the
+ * request options some fetch wrappers keep), and the entries of maps and sets. A value
+ * too large to look through counts as showing one.
+ */
+function shows(
+  value: unknown,
+  secrets: readonly string[],
+  seen: Set<unknown>,
+  budget: { left: number },
+): boolean {
+  if (typeof value === "string") return leaks(value, secrets);
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  if (seen.has(value)) return false;
+  if (--budget.left < 0) return true;
+  seen.add(value);
+  try {
+    const error = value as { message?: unknown; stack?: unknown };
+    if (leaks(error.message, secrets) || leaks(error.stack, secrets)) return true;
+    if (value instanceof Map || value instanceof Set) {
+      for (const entry of value) if (shows(entry, secrets, seen, budget)) return true;
+    }
+    for (const key of Reflect.ownKeys(value)) {
+      if (typeof key === "string" && leaks(key, secrets)) return true;
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      // Getters are not run: what they would show is unknown, so it is not shown.
+      if (descriptor !== undefined && "value" in descriptor) {
+        if (shows(descriptor.value, secrets, seen, budget)) return true;
+      }
+    }
+  } catch {
+    return true; // A proxy or getter that throws: withhold rather than guess.
+  }
+  return false;
+}
+
+/**
+ * Returns `cause` when nothing reachable from it (message, stack, properties, its own
+ * causes at any depth) shows a secret; otherwise a plain Error of the same name whose
+ * message says why it was replaced.
  */
 export function scrubCause(cause: unknown, secrets: readonly string[]): unknown {
-  let current: unknown = cause;
-  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
-    if (typeof current === "string") {
-      if (leaks(current, secrets)) return new Error("Details withheld: they contained a secret");
-      break;
-    }
-    if (typeof current !== "object") break;
-    const error = current as { message?: unknown; stack?: unknown; cause?: unknown };
-    if (leaks(error.message, secrets) || leaks(error.stack, secrets)) {
-      const replacement = new Error("Details withheld: they contained a secret");
-      replacement.name = typeof (error as Error).name === "string"
-        ? (error as Error).name
-        : "Error";
-      return replacement;
-    }
-    current = error.cause;
-  }
-  return cause;
+  if (!shows(cause, variants(secrets), new Set(), { left: SCRUB_BUDGET })) return cause;
+  const replacement = new Error("Details withheld: they contained a secret");
+  const name = typeof cause === "object" && cause !== null
+    ? (cause as { name?: unknown }).name
+    : undefined;
+  if (typeof name === "string") replacement.name = name;
+  return replacement;
 }
 
 /**

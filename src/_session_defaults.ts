@@ -14,8 +14,10 @@ export interface SessionDefaults {
   now: () => number;
   /** The current access token; throws ArmorApiError when there is none or it expired. */
   token(): string;
-  /** Adopts a token a call obtained for this session. */
-  adopt(token: ArmorApiToken): Promise<void>;
+  /** Changes when the session is disconnected. */
+  generation(): number;
+  /** Adopts a token a call obtained, unless the session was disconnected since `generation`. */
+  adopt(token: ArmorApiToken, generation: number): Promise<void>;
 }
 
 const registry = new WeakMap<object, SessionDefaults>();

@@ -1,7 +1,7 @@
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./_call.ts";
 import { clearDeadline, setDeadline } from "./_deadline.ts";
 import { InvalidField, log, sendJson, type Transport } from "./_http.ts";
-import { REDACTED } from "./_redact.ts";
+import { REDACTED, scrubCause } from "./_redact.ts";
 import { registerSession } from "./_session_defaults.ts";
 import {
   checkApiVersion,
@@ -54,7 +54,10 @@ export interface ArmorSessionOptions {
   timeout?: number;
   /** Where the session's state lives. Default: a private {@linkcode MemoryTokenStore}. */
   store?: ArmorTokenStore;
-  /** The key of the state in the store. Default: the base URL. */
+  /**
+   * The key of the state in the store. Default: the base URL, and for
+   * {@linkcode ArmorSession.connect} the base URL and the user name.
+   */
   storeKey?: string;
   /** Receives redacted records of every call and renewal. */
   logger?: ArmorLogger;
@@ -101,6 +104,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** Request headers as a plain object with every credential-bearing value redacted. */
+function redactHeaders(headers: HeadersInit): Record<string, string> {
+  const shown: Record<string, string> = {};
+  for (const [name, value] of new Headers(headers)) {
+    shown[name] = /^(authorization|cookie|proxy-authorization|x-api-key)$/i.test(name)
+      ? REDACTED
+      : value;
+  }
+  return shown;
 }
 
 function isLive(state: ArmorStoredSession | undefined, now: number): boolean {
@@ -156,6 +170,8 @@ export class ArmorSession {
   readonly #now: () => number;
   readonly #timeout: number;
   readonly #store: ArmorTokenStore;
+  /** Whether the store was given, so others may share it. */
+  readonly #shared: boolean;
   readonly #key: string;
   readonly #logger?: ArmorLogger;
   readonly #owner: string = crypto.randomUUID();
@@ -173,6 +189,8 @@ export class ArmorSession {
   #failures = 0;
   #retryAt = 0;
   #ended?: "disconnected" | "rejected";
+  /** Bumped by disconnect(): a token call started before must not revive the session. */
+  #generation = 0;
   #rejectedToken?: string;
 
   /**
@@ -198,6 +216,7 @@ export class ArmorSession {
         throw new TypeError("store must be an ArmorTokenStore (get and set)");
       }
     }
+    this.#shared = opts.store !== undefined;
     this.#store = opts.store ?? new MemoryTokenStore();
     if (
       opts.storeKey !== undefined && (typeof opts.storeKey !== "string" || opts.storeKey === "")
@@ -215,7 +234,8 @@ export class ArmorSession {
       timeout: this.#timeout,
       now: this.#now,
       token: () => this.token,
-      adopt: (token) => this.#adoptToken(token),
+      generation: () => this.#generation,
+      adopt: (token, generation) => this.#adoptToken(token, generation),
     });
   }
 
@@ -258,6 +278,11 @@ export class ArmorSession {
       "authorizeTimeout",
     );
     const { password: _password, username, ...sessionOptions } = opts;
+    if (sessionOptions.storeKey === undefined) {
+      // One login per user and server in a shared store.
+      const base = checkBaseUrl(opts.baseUrl ?? DEFAULT_BASE_URL).href;
+      sessionOptions.storeKey = `${base}#${username.trim().toLowerCase()}`;
+    }
     const session = new ArmorSession(sessionOptions);
     await session.#login(username, password, signal, authorizeTimeout, opts.accountId);
     return session;
@@ -330,6 +355,11 @@ export class ArmorSession {
   /** The base URL calls are resolved against, e.g. `"https://api.armor.com/"`. */
   get baseUrl(): string {
     return this.#prefix;
+  }
+
+  /** The key of this session's state in its store (`connect` adds the user name). */
+  get storeKey(): string {
+    return this.#key;
   }
 
   /** The API version. */
@@ -484,9 +514,12 @@ export class ArmorSession {
   async disconnect(): Promise<void> {
     const token = this.#token;
     this.#ended = "disconnected";
+    this.#generation++;
     this.#token = undefined;
     this.#renewAt = Infinity;
     this.#rebuildHeaders();
+    // A renewal in flight sees the session ended and gives its claim back.
+    await this.idle();
     if (token !== undefined) await this.#forget(token.accessToken);
   }
 
@@ -596,51 +629,92 @@ export class ArmorSession {
     return true;
   }
 
+  /** Bounds a store call by the session's timeout: a stalled store must not hang calls. */
+  #bounded<T>(operation: Promise<T>): Promise<T> {
+    let id: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      id = setTimeout(
+        () => reject(new Error(`The token store did not answer within ${this.#timeout} ms`)),
+        this.#timeout,
+      );
+    });
+    return Promise.race([operation, timeout]).finally(() => clearTimeout(id));
+  }
+
+  #storeGet(): Promise<ArmorStoreEntry | undefined> {
+    return this.#bounded(this.#store.get(this.#key));
+  }
+
+  #storeSet(state: ArmorStoredSession | undefined, version: string | null): Promise<string | null> {
+    return this.#bounded(this.#store.set(this.#key, state, version));
+  }
+
+  /** Reads the store, or `undefined` when it fails: a local token stays usable. */
+  async #peek(): Promise<ArmorStoreEntry | undefined> {
+    try {
+      return await this.#storeGet();
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes `state`, over whatever is stored; returns the new version. */
   async #publish(state: ArmorStoredSession): Promise<string> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = await this.#store.get(this.#key);
-      const version = await this.#store.set(this.#key, state, entry?.version ?? null);
+      const entry = await this.#storeGet();
+      const version = await this.#storeSet(state, entry?.version ?? null);
       if (version !== null) return version;
     }
     throw new Error("The token store kept changing: could not save the session");
   }
 
-  /** Removes `accessToken` from the store if it is still the stored one. */
+  /** Removes `accessToken` from the store while it is still the stored one. */
   async #forget(accessToken: string): Promise<void> {
     try {
-      const entry = await this.#store.get(this.#key);
-      if (entry?.value.token?.accessToken !== accessToken) return;
-      const { token: _token, ...rest } = entry.value;
-      await this.#store.set(this.#key, rest, entry.version);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const entry = await this.#storeGet();
+        if (entry?.value.token?.accessToken !== accessToken) return;
+        const { token: _token, claim: _claim, ...rest } = entry.value;
+        if (await this.#storeSet(rest, entry.version) !== null) return;
+      }
     } catch {
       // The local session is ended either way.
     }
   }
 
-  async #adoptToken(token: ArmorApiToken): Promise<void> {
+  /** Takes a token a call obtained for this session, unless it was disconnected since. */
+  async #adoptToken(token: ArmorApiToken, generation: number): Promise<void> {
+    if (generation !== this.#generation) return;
     const local = {
       accessToken: token.access_token,
       issuedAt: token.issuedAt.getTime(),
       expiresAt: token.expiresAt.getTime(),
     };
-    const version = await this.#publish({ token: local, identity: this.#identity });
-    this.#setToken(local, version);
+    // Locally first: the old token may be dead already, so the new one must not be lost
+    // to a store that fails. Sharing it is best effort.
+    this.#setToken(local, null);
+    try {
+      const version = await this.#publish({ token: local, identity: this.#identity });
+      if (this.#token === local) this.#version = version;
+    } catch {
+      // Other sessions will not see it; this one has it.
+    }
   }
 
   async #fetchSlow(url: string, init?: RequestInit): Promise<Response> {
     if (this.#ended === "disconnected") throw this.#noTokenError();
     if (this.#token === undefined || this.#ended !== undefined) {
-      this.#adopt(await this.#store.get(this.#key));
+      this.#adopt(await this.#storeGet());
       if (this.#token === undefined || this.#ended !== undefined) throw this.#noTokenError();
     }
     let now = this.#now();
     if (now >= this.#token.expiresAt) {
       // Another session may have renewed it.
-      this.#adopt(await this.#store.get(this.#key));
+      this.#adopt(await this.#peek());
       now = this.#now();
     }
     const token = this.#token;
+    if (token === undefined || this.#ended !== undefined) throw this.#noTokenError();
     if (now >= token.expiresAt) throw this.#expiredError(token.expiresAt);
     if (now >= this.#renewAt) {
       const renewal = this.#renewal ?? (now >= this.#retryAt ? this.#renew() : undefined);
@@ -668,45 +742,76 @@ export class ArmorSession {
     if (init === undefined) {
       headers = this.#headers;
     } else if (init.headers === undefined) {
-      headers = init.body == null ? this.#headers : this.#headersWithBody;
+      headers = typeof init.body === "string" ? this.#headersWithBody : this.#headers;
     } else {
-      headers = this.#mergeHeaders(init.headers, init.body != null);
+      headers = this.#mergeHeaders(accessToken, init.headers, typeof init.body === "string");
     }
     const request: RequestInit = init === undefined
       ? { headers, redirect: "manual", signal }
       : { ...init, headers, redirect: "manual", signal };
+    const method = init?.method ?? "GET";
+    const logger = this.#logger;
+    const started = logger === undefined ? 0 : Date.now();
+    if (logger !== undefined) {
+      log(logger, {
+        event: "request",
+        method,
+        url,
+        headers: { ...redactHeaders(headers), authorization: `FH-AUTH ${REDACTED}` },
+      });
+    }
+    const fail = (error: unknown): never => {
+      clearDeadline(deadline, controller);
+      const what = `${method} ${new URL(url).pathname}`;
+      let failure: ArmorApiError;
+      if (userSignal?.aborted) {
+        failure = new ArmorApiError("ABORTED", `${what} was aborted by the caller`, {
+          cause: scrubCause(userSignal.reason, [accessToken]),
+        });
+      } else if (controller.signal.aborted) {
+        failure = new ArmorApiError("TIMEOUT", `${what} timed out after ${this.#timeout} ms`);
+      } else {
+        failure = new ArmorApiError("NETWORK", `${what} failed: no answer from the Armor API`, {
+          cause: scrubCause(error, [accessToken]),
+        });
+      }
+      log(logger, { event: "error", method, url, code: failure.code, ms: Date.now() - started });
+      throw failure;
+    };
     const fetchImpl = this.#fetch ?? globalThis.fetch;
-    return fetchImpl(url, request).then(
+    let pending: Promise<Response>;
+    try {
+      pending = fetchImpl(url, request);
+    } catch (error) {
+      // A fetch that throws instead of rejecting.
+      return Promise.reject(error).catch(fail);
+    }
+    return pending.then(
       (response) => {
+        if (logger !== undefined) {
+          log(logger, {
+            event: "response",
+            method,
+            url,
+            status: response.status,
+            ms: Date.now() - started,
+          });
+        }
         if (response.status === 401) this.#rejected(accessToken);
         return response;
       },
-      (error) => {
-        clearDeadline(deadline, controller);
-        const what = `${init?.method ?? "GET"} ${new URL(url).pathname}`;
-        if (userSignal?.aborted) {
-          throw new ArmorApiError("ABORTED", `${what} was aborted by the caller`, {
-            cause: userSignal.reason,
-          });
-        }
-        if (controller.signal.aborted) {
-          throw new ArmorApiError("TIMEOUT", `${what} timed out after ${this.#timeout} ms`);
-        }
-        throw new ArmorApiError("NETWORK", `${what} failed: no answer from the Armor API`, {
-          cause: error,
-        });
-      },
+      fail,
     );
   }
 
-  #mergeHeaders(given: HeadersInit, hasBody: boolean): Headers {
+  #mergeHeaders(accessToken: string, given: HeadersInit, jsonBody: boolean): Headers {
     const headers = new Headers(given);
     if (!headers.has("accept")) headers.set("accept", "application/json");
-    if (hasBody && !headers.has("content-type")) headers.set("content-type", "application/json");
+    if (jsonBody && !headers.has("content-type")) headers.set("content-type", "application/json");
     if (!headers.has("x-account-context") && this.#accountId !== undefined) {
       headers.set("x-account-context", String(this.#accountId));
     }
-    headers.set("authorization", this.#headers.authorization ?? "");
+    headers.set("authorization", `FH-AUTH ${accessToken}`);
     return headers;
   }
 
@@ -740,10 +845,13 @@ export class ArmorSession {
   async #renewOnce(checked: () => void): Promise<void> {
     const mine = this.#token;
     if (mine === undefined) return;
+    // The session may end (disconnect, 401) or change token while this awaits.
+    const stale = () => this.#token !== mine || this.#ended !== undefined;
     let claimed: string | null = null;
     let base: ArmorStoredSession | undefined;
     try {
-      const entry = await this.#store.get(this.#key);
+      const entry = await this.#storeGet();
+      if (stale()) return;
       if (this.#adopt(entry)) {
         log(this.#logger, { event: "renewal", outcome: "adopted" });
         return;
@@ -756,8 +864,7 @@ export class ArmorSession {
         return;
       }
       base = entry?.value ?? { token: { ...mine }, identity: this.#identity };
-      claimed = await this.#store.set(
-        this.#key,
+      claimed = await this.#storeSet(
         {
           ...base,
           claim: { owner: this.#owner, purpose: "renew", until: now + this.#timeout + 5_000 },
@@ -772,9 +879,18 @@ export class ArmorSession {
       this.#backoff(undefined, "STORE");
       return;
     }
+    const release = async () => {
+      try {
+        await this.#storeSet(withoutClaim(base!), claimed);
+      } catch {
+        // The claim lapses by itself.
+      }
+    };
+    if (stale()) return await release();
     checked();
+    let fresh: ArmorApiToken;
     try {
-      const fresh = await updateArmorApiToken(mine.accessToken, {
+      fresh = await updateArmorApiToken(mine.accessToken, {
         baseUrl: this.#baseUrl,
         apiVersion: this.#apiVersion,
         fetch: this.#fetch ?? globalThis.fetch,
@@ -782,32 +898,31 @@ export class ArmorSession {
         logger: this.#logger,
         now: this.#now,
       });
-      const token = {
-        accessToken: fresh.access_token,
-        issuedAt: fresh.issuedAt.getTime(),
-        expiresAt: fresh.expiresAt.getTime(),
-      };
-      // Our clock stamped the token; the session the store holds wins only if newer.
-      let version: string | null = null;
-      try {
-        version = await this.#store.set(
-          this.#key,
-          { ...withoutClaim(base!), token, identity: this.#identity ?? base!.identity },
-          claimed,
-        );
-      } catch {
-        // Keep the new token locally even if the store could not take it.
-      }
-      if (this.#token === mine) this.#setToken(token, version);
-      log(this.#logger, { event: "renewal", outcome: "renewed" });
     } catch (error) {
-      const code = error instanceof ArmorApiError ? error.code : "UNKNOWN";
-      this.#backoff(error instanceof ArmorApiError ? error.retryAfter : undefined, code, error);
-      try {
-        await this.#store.set(this.#key, withoutClaim(base!), claimed);
-      } catch {
-        // The claim lapses by itself.
-      }
+      const failure = error instanceof ArmorApiError ? error : undefined;
+      this.#backoff(failure?.retryAfter, failure?.code ?? "UNKNOWN", error);
+      await release();
+      // 401: the API no longer accepts this token, so no renewal ever will.
+      if (failure?.status === 401) this.#rejected(mine.accessToken);
+      return;
+    }
+    const token = {
+      accessToken: fresh.access_token,
+      issuedAt: fresh.issuedAt.getTime(),
+      expiresAt: fresh.expiresAt.getTime(),
+    };
+    if (stale()) return await release(); // disconnected meanwhile: share nothing
+    // Locally first, so a failing store cannot lose the new token.
+    this.#setToken(token, null);
+    log(this.#logger, { event: "renewal", outcome: "renewed" });
+    try {
+      const version = await this.#storeSet(
+        { ...withoutClaim(base!), token, identity: this.#identity ?? base!.identity },
+        claimed,
+      );
+      if (this.#token === token) this.#version = version;
+    } catch {
+      // Other sessions will renew for themselves.
     }
   }
 
@@ -833,16 +948,20 @@ export class ArmorSession {
     const realStart = Date.now();
     let claimed: string | null = null;
     let base: ArmorStoredSession = {};
+    let attempts = 0;
     for (;;) {
       if (signal?.aborted) {
         throw new ArmorApiError("ABORTED", "The login was aborted by the caller", {
           cause: signal.reason,
         });
       }
-      const entry = await this.#store.get(this.#key);
+      const entry = await this.#storeGet();
       const now = this.#now();
       const state = entry?.value;
-      if (isLive(state, now) && state!.identity !== undefined) {
+      if (
+        isLive(state, now) && state!.identity !== undefined &&
+        await sameLogin(state!.login, username, password)
+      ) {
         this.#adopt(entry);
         this.#chooseAccount(accountId);
         return;
@@ -862,12 +981,22 @@ export class ArmorSession {
         continue;
       }
       base = state === undefined ? {} : withoutClaim(state);
-      claimed = await this.#store.set(
-        this.#key,
+      claimed = await this.#storeSet(
         { ...base, claim: { owner: this.#owner, purpose: "login", until: now + claimFor } },
         entry?.version ?? null,
       );
       if (claimed !== null) break;
+      // Lost a race for the claim: look again after a short, real pause.
+      if (++attempts >= 50) {
+        throw new Error("The token store kept changing: could not start the login");
+      }
+      try {
+        await sleep(10 * Math.min(attempts, 10), signal);
+      } catch (reason) {
+        throw new ArmorApiError("ABORTED", "The login was aborted by the caller", {
+          cause: reason,
+        });
+      }
     }
     try {
       const transport: Transport = {
@@ -942,14 +1071,22 @@ export class ArmorSession {
         issuedAt: token.issuedAt.getTime(),
         expiresAt: token.expiresAt.getTime(),
       };
-      let version = await this.#store.set(this.#key, { ...base, token: local, identity }, claimed);
-      if (version === null) version = await this.#publish({ token: local, identity });
       this.#identity = identity;
-      this.#setToken(local, version);
+      this.#setToken(local, null);
       this.#chooseAccount(accountId);
+      // Share the login; a store that fails only loses the sharing, not this session.
+      const login = this.#shared ? await makeLogin(identity.username, password) : undefined;
+      const state: ArmorStoredSession = { ...base, token: local, identity, login };
+      try {
+        let version = await this.#storeSet(state, claimed);
+        if (version === null) version = await this.#publish(state);
+        if (this.#token === local) this.#version = version;
+      } catch {
+        // Other sessions will log in for themselves.
+      }
     } catch (error) {
       try {
-        await this.#store.set(this.#key, base, claimed);
+        await this.#storeSet(base, claimed);
       } catch {
         // The claim lapses by itself.
       }
@@ -964,6 +1101,60 @@ export class ArmorSession {
       this.useAccount(this.#identity!.accounts[0].id);
     }
   }
+}
+
+const PBKDF2_ITERATIONS = 210_000;
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function derive(password: string, salt: Uint8Array): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(password),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    {
+      name: "PBKDF2",
+      hash: "SHA-256",
+      salt: salt as Uint8Array<ArrayBuffer>,
+      iterations: PBKDF2_ITERATIONS,
+    },
+    key,
+    256,
+  );
+  return hex(new Uint8Array(bits));
+}
+
+/** The stored proof of who logged in: user name and a salted PBKDF2 verifier. */
+async function makeLogin(
+  username: string,
+  password: string,
+): Promise<NonNullable<ArmorStoredSession["login"]>> {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  return { username, salt: hex(salt), verifier: await derive(password, salt) };
+}
+
+/** True when a stored login was made with these credentials. */
+async function sameLogin(
+  login: ArmorStoredSession["login"],
+  username: string,
+  password: string,
+): Promise<boolean> {
+  if (login === undefined || !/^[0-9a-f]{32}$/.test(login.salt)) return false;
+  if (login.username.trim().toLowerCase() !== username.trim().toLowerCase()) return false;
+  const salt = new Uint8Array(login.salt.match(/../g)!.map((byte) => parseInt(byte, 16)));
+  const verifier = await derive(password, salt);
+  // Compare in constant time.
+  let difference = verifier.length ^ login.verifier.length;
+  for (let i = 0; i < verifier.length; i++) {
+    difference |= verifier.charCodeAt(i) ^ (login.verifier.charCodeAt(i) | 0);
+  }
+  return difference === 0;
 }
 
 function checkAccountId(value: unknown): number {

@@ -86,9 +86,10 @@ export async function requestArmorApiToken(
   }
   const call = resolveCall(opts);
   const out = jsonPost(call, "auth/token", { code, grant_type: grantType }, ["code"]);
+  const generation = call.session === undefined ? 0 : sessionDefaults(call.session).generation();
   const result = await runTokenCall(call, out);
   if (call.session !== undefined && !call.whatIf) {
-    await sessionDefaults(call.session).adopt(result as ArmorApiToken);
+    await sessionDefaults(call.session).adopt(result as ArmorApiToken, generation);
   }
   return result;
 }

@@ -129,7 +129,8 @@ export function parseTokenBody(
   if (typeof token_type !== "string" || !TOKEN_TYPE_PATTERN.test(token_type)) {
     throw new InvalidField("token_type is not a short non-empty word such as Bearer");
   }
-  if (sent.some((secret) => secret.length >= 8 && token_type.includes(secret))) {
+  const secrets = [...sent, access_token, typeof id_token === "string" ? id_token : ""];
+  if (secrets.some((secret) => secret.length >= 8 && token_type.includes(secret))) {
     throw new InvalidField("token_type echoes a secret of the request");
   }
   if (typeof expires_in !== "number" || !Number.isFinite(expires_in) || expires_in <= 0) {

@@ -28,6 +28,11 @@ export interface ArmorStoredSession {
   identity?: ArmorIdentity;
   /** A login or renewal in progress. */
   claim?: { owner: string; purpose: "login" | "renew"; until: number };
+  /**
+   * Who logged in: the user name and a salted PBKDF2 verifier of the password, so that a
+   * later `connect` reuses this login only with the same credentials. Never the password.
+   */
+  login?: { username: string; salt: string; verifier: string };
 }
 
 /**
@@ -234,8 +239,10 @@ export class KvTokenStore implements ArmorTokenStore {
    */
   async get(key: string): Promise<ArmorStoreEntry | undefined> {
     const entry = await retryBusy(() => this.#kv.get([...this.#prefix, key]));
-    if (entry.versionstamp === null || typeof entry.value !== "object" || entry.value === null) {
-      return undefined;
+    if (entry.versionstamp === null) return undefined;
+    if (typeof entry.value !== "object" || entry.value === null) {
+      // Not ours: read as empty, so a check-and-set can replace it.
+      return { value: {}, version: entry.versionstamp };
     }
     return { value: entry.value as ArmorStoredSession, version: entry.versionstamp };
   }

@@ -89,9 +89,10 @@ export async function updateArmorApiToken(
     current = checkSecret(token, "token");
   }
   const out = jsonPost(call, "auth/token/reissue", { token: current }, ["token"]);
+  const generation = call.session === undefined ? 0 : sessionDefaults(call.session).generation();
   const result = await runTokenCall(call, out);
   if (call.session !== undefined && !call.whatIf) {
-    await sessionDefaults(call.session).adopt(result as ArmorApiToken);
+    await sessionDefaults(call.session).adopt(result as ArmorApiToken, generation);
   }
   return result;
 }

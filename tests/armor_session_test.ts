@@ -3,7 +3,10 @@ import {
   ArmorApiError,
   type ArmorConnectOptions,
   ArmorSession,
+  type ArmorTokenStore,
   DEFAULT_AUTHORIZE_TIMEOUT_MS,
+  MemoryTokenStore,
+  updateArmorApiToken,
 } from "../mod.ts";
 import {
   DEFAULT_MOCK_USER,
@@ -427,4 +430,85 @@ Deno.test("a revoked token: the 401 is returned, then the session ends", async (
   armorError("NOT_AUTHORIZED")(error);
   assert.match(error.message, /401/);
   assert.equal(server.mock.requests.length, before);
+});
+
+Deno.test("a token call that ends after disconnect() does not revive the session", async () => {
+  await using server = await serve();
+  const session = await connect(server);
+  server.mock.inject({ delayMs: 150, path: "/auth/token/reissue" });
+  const pending = updateArmorApiToken(undefined, { session });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await session.disconnect();
+  await pending; // the reissue itself succeeded
+  assert.equal(session.isActive(), false);
+  await assert.rejects(session.fetch("/me"), armorError("NOT_AUTHORIZED"));
+});
+
+Deno.test("a reissued token is kept when the store fails to save it", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  let failing = false;
+  const store: ArmorTokenStore = {
+    get: (key) => inner.get(key),
+    set: (key, value, version) =>
+      failing ? Promise.reject(new Error("store down")) : inner.set(key, value, version),
+  };
+  const session = await connect(server, { store });
+  const before = session.token;
+  failing = true;
+  const token = await updateArmorApiToken(undefined, { session });
+  assert.equal(session.token, token.access_token);
+  assert.notEqual(session.token, before);
+});
+
+Deno.test("a stalled store does not hang session.fetch while the token is good", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  let stalled = false;
+  const store: ArmorTokenStore = {
+    get: (key) => stalled ? new Promise(() => {}) : inner.get(key),
+    set: (key, value, version) => stalled ? new Promise(() => {}) : inner.set(key, value, version),
+  };
+  const session = await connect(server, { store, timeout: 200 });
+  stalled = true;
+  server.mock.clock.advance(SESSION_MS / 3 + 1); // renewal due: the store is asked first
+  const started = Date.now();
+  const response = await session.fetch("/me");
+  await response.body?.cancel();
+  assert.equal(response.status, 200);
+  assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+  await session.idle();
+});
+
+Deno.test("a fetch that throws synchronously rejects with a scrubbed NETWORK error", async () => {
+  await using server = await serve();
+  const session = await connect(server);
+  const token = session.token;
+  const broken = new ArmorSession({
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    fetch: ((_url: string, init: RequestInit) => {
+      throw new Error(`cannot send ${JSON.stringify(init.headers)}`);
+    }) as unknown as typeof fetch,
+  });
+  broken.authorize(token, 15);
+  const call = broken.fetch("/me");
+  assert.ok(call instanceof Promise);
+  await assert.rejects(call, (error: unknown) => {
+    assert.ok(error instanceof ArmorApiError);
+    assert.equal(error.code, "NETWORK");
+    assert.ok(!Deno.inspect(error, { depth: 10 }).includes(token));
+    return true;
+  });
+});
+
+Deno.test("session.fetch adds Content-Type: application/json only to string bodies", async () => {
+  await using server = await serve();
+  const session = await connect(server);
+  const form = new FormData();
+  form.set("a", "1");
+  const response = await session.fetch("/me", { method: "POST", body: form });
+  await response.body?.cancel();
+  const sent = server.mock.requests.at(-1)!;
+  assert.match(sent.headers["content-type"] ?? "", /^multipart\/form-data/);
 });

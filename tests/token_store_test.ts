@@ -340,15 +340,19 @@ Deno.test("KvTokenStore holds the session's expiry in its value, and no claim af
   const kv = await Deno.openKv(":memory:");
   try {
     const session = await connect(server, new KvTokenStore(kv));
-    const raw = await kv.get<ArmorStoredSession>(["armor-api-auth", session.baseUrl]);
+    const raw = await kv.get<ArmorStoredSession>(["armor-api-auth", session.storeKey]);
     assert.equal(raw.value?.token?.accessToken, session.token);
     assert.equal(raw.value?.token?.expiresAt, session.expiresAt.getTime());
     assert.equal(raw.value?.token?.expiresAt, START + SESSION_MS);
     assert.equal(raw.value?.identity?.username, DEFAULT_MOCK_USER.username);
     assert.equal(raw.value?.claim, undefined);
+    // Who logged in, as a salted verifier: never the password itself.
+    assert.equal(raw.value?.login?.username, DEFAULT_MOCK_USER.username);
+    assert.match(raw.value?.login?.verifier ?? "", /^[0-9a-f]{64}$/);
+    assert.ok(!JSON.stringify(raw.value).includes(DEFAULT_MOCK_USER.password));
 
     await session.disconnect();
-    const after = await kv.get<ArmorStoredSession>(["armor-api-auth", session.baseUrl]);
+    const after = await kv.get<ArmorStoredSession>(["armor-api-auth", session.storeKey]);
     assert.equal(after.value?.token, undefined);
   } finally {
     kv.close();
@@ -411,4 +415,51 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("a shared login is reused only with the same user name and password", async () => {
+  const alice = { username: "alice@example.com", password: "alice-password" };
+  const bob = { username: "bob@example.com", password: "bob-password" };
+  await using server = await serveMockArmorApi({
+    clock: new MockClock(START),
+    users: [alice, bob],
+  });
+  const store = new MemoryTokenStore();
+  const options = { baseUrl: server.baseUrl, now: server.mock.clock.now, store };
+  const a = await ArmorSession.connect({ ...options, ...alice });
+  // Wrong password for alice: not handed alice's live login.
+  await assert.rejects(
+    ArmorSession.connect({ ...options, username: alice.username, password: "WRONG-password" }),
+    { name: "ArmorApiError", code: "HTTP_STATUS", status: 401 },
+  );
+  // Another user: logs in for itself, under its own key.
+  const b = await ArmorSession.connect({ ...options, ...bob });
+  assert.equal(b.identity?.username, bob.username);
+  assert.notEqual(b.token, a.token);
+  assert.notEqual(b.storeKey, a.storeKey);
+  // Alice again, right password: reused, no new login.
+  const logins = server.mock.count("/auth/authorize");
+  const a2 = await ArmorSession.connect({ ...options, ...alice });
+  assert.equal(a2.token, a.token);
+  assert.equal(server.mock.count("/auth/authorize"), logins);
+});
+
+Deno.test("disconnect during a background renewal leaves no live token in the store", async () => {
+  await using server = await serve();
+  const store = new MemoryTokenStore();
+  const a = await connect(server, store);
+  server.mock.inject({ delayMs: 200, path: "/auth/token/reissue" });
+  server.mock.clock.advance(SESSION_MS / 3 + 1);
+  const response = await a.fetch("/me"); // starts the renewal in the background
+  await response.body?.cancel();
+  await a.disconnect();
+  assert.equal(a.isActive(), false);
+  const other = new ArmorSession({
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    store,
+    storeKey: a.storeKey,
+  });
+  assert.equal(await other.load(), false, "nothing live left to load");
+  await assert.rejects(a.fetch("/me"), { code: "NOT_AUTHORIZED" });
 });

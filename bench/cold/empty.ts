@@ -1,0 +1,1 @@
+// Figure 4's baseline: a script that does nothing.
