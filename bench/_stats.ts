@@ -55,33 +55,36 @@ export async function timed(block: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Runs `module` and `bare` in alternating blocks, `rounds` times, the order swapped every
- * round (A B, B A, ...) so that a drift of the machine weighs on both alike. Returns the
- * ratio module / bare of each round, and the times of each side.
+ * Runs `blocks` one after another, `rounds` times, the order reversed every other round
+ * (A B C, C B A, ...) so that a drift of the machine weighs on all alike. Returns the
+ * time of each block in each round: `times[block][round]`.
+ */
+export async function interleaveMany(rounds: number, blocks: Block[]): Promise<number[][]> {
+  const times = blocks.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    const order = blocks.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) times[i].push(await blocks[i]());
+  }
+  return times;
+}
+
+/**
+ * Runs `module` and `bare` in alternating blocks, `rounds` times (A B, B A, ...). Returns
+ * the ratio module / bare of each round, and the times of each side.
  */
 export async function interleave(
   rounds: number,
   module: Block,
   bare: Block,
 ): Promise<{ ratios: number[]; module: number[]; bare: number[] }> {
-  const ratios: number[] = [];
-  const moduleTimes: number[] = [];
-  const bareTimes: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    let a: number;
-    let b: number;
-    if (round % 2 === 0) {
-      a = await module();
-      b = await bare();
-    } else {
-      b = await bare();
-      a = await module();
-    }
-    ratios.push(a / b);
-    moduleTimes.push(a);
-    bareTimes.push(b);
-  }
-  return { ratios, module: moduleTimes, bare: bareTimes };
+  const [a, b] = await interleaveMany(rounds, [module, bare]);
+  return { ratios: ratiosOf(a, b), module: a, bare: b };
+}
+
+/** The round-by-round ratios `a[i] / b[i]`. */
+export function ratiosOf(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((value, i) => value / b[i]);
 }
 
 /** A ratio or a time with 3 decimals. */

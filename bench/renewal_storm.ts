@@ -1,7 +1,10 @@
 // Figure 3: the renewal storm. 10,000 concurrent `session.fetch` calls made just past the
 // renewal point (clock injected with `now`) against the same 10,000 calls with no renewal
 // due: the server must see exactly one reissue per storm, and the p99 latency of the calls
-// (call to body read) must stay within 1.2x of the storm without renewal.
+// must stay within 1.2x of the storm without renewal. A call's latency runs from the start
+// of the storm to its body read: the calls are made in one synchronous loop, and timing
+// each from its own start would leave out the loop's work from one side and not the other
+// (the renewal path defers its sending to after the loop, the plain path does it within).
 //
 // The 10,000 calls share one HTTP/2 (prior knowledge) connection: with HTTP/1.1 each would
 // open its own socket, and client and server sockets together pass the open-file limit.
@@ -73,8 +76,8 @@ async function storm(renewalDue: boolean): Promise<Storm> {
 
   const latencies = new Array<number>(CALLS);
   const calls = new Array<Promise<void>>(CALLS);
+  const start = performance.now();
   for (let i = 0; i < CALLS; i++) {
-    const start = performance.now();
     calls[i] = session.fetch("/me").then(async (response) => {
       if (response.status !== 200) throw new Error(`The server answered ${response.status}`);
       await response.text();
@@ -123,7 +126,7 @@ try {
     id: 3,
     name: "renewal storm: 10,000 concurrent session.fetch at the renewal point",
     metric: `p99 latency ratio storm with renewal / storm without, ${ROUNDS} pairs of ` +
-      `${CALLS} concurrent calls, body read`,
+      `${CALLS} concurrent calls, latency from the storm's start to the body read`,
     ratio,
     bound: "≤ 1.2, and exactly 1 reissue a storm",
     met: ratio.median <= 1.2 && reissueCounts === "1",

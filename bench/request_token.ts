@@ -1,10 +1,26 @@
 // Figure 2: `requestArmorApiToken` (default timeout on) against a bare `fetch` POST of the
 // same body that parses the JSON, sequential calls to the same loopback server.
 //
+// A third side shows the floor of the pipeline: the bare fetch with what a call that can
+// time out needs at the least (its own AbortController under a deadline, cleared at the
+// end) and `redirect: "manual"`. What lies between the floor and the module is timed in
+// process too: the call's preparation (options, URL, plan) and the token's checks.
+//
 //   deno run --allow-net=127.0.0.1 bench/request_token.ts [--rounds=N] [--block=N]
 
 import { requestArmorApiToken } from "../mod.ts";
-import { intArg, interleave, report, serveLoopback, showSummary, summarize } from "./_stats.ts";
+import { jsonPost, resolveCall } from "../src/_call.ts";
+import { clearDeadline, setDeadline } from "../src/_deadline.ts";
+import { parseTokenBody } from "../src/token.ts";
+import {
+  intArg,
+  interleaveMany,
+  ratiosOf,
+  report,
+  serveLoopback,
+  showSummary,
+  summarize,
+} from "./_stats.ts";
 
 const ROUNDS = intArg("rounds", 300);
 const BLOCK = intArg("block", 100);
@@ -28,6 +44,17 @@ const { server, origin } = serveLoopback(async (request) => {
   return new Response(TOKEN_BODY, { headers: { "content-type": "application/json" } });
 });
 
+/** The median time of `run`, in µs, over 21 batches of 2,000 calls. */
+function microseconds(run: () => void): number {
+  const batches: number[] = [];
+  for (let b = 0; b < 21; b++) {
+    const start = performance.now();
+    for (let i = 0; i < 2_000; i++) run();
+    batches.push(((performance.now() - start) * 1000) / 2_000);
+  }
+  return summarize(batches).median;
+}
+
 try {
   const url = `${origin}/auth/token`;
   const headers = { accept: "application/json", "content-type": "application/json" };
@@ -50,6 +77,26 @@ try {
     }
   };
 
+  const viaFloor = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const controller = new AbortController();
+      const deadline = setDeadline(controller, 30_000);
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ code: CODE, grant_type: "authorization_code" }),
+          redirect: "manual",
+          signal: controller.signal,
+        });
+        const json = JSON.parse(await response.text());
+        if (json.expires_in !== 15) throw new Error("Unexpected token");
+      } finally {
+        clearDeadline(deadline, controller);
+      }
+    }
+  };
+
   // Both sides must send the same request.
   await viaModule(1);
   await viaBare(1);
@@ -63,14 +110,25 @@ try {
 
   await viaModule(WARMUP);
   await viaBare(WARMUP);
+  await viaFloor(WARMUP);
 
   const time = (run: (n: number) => Promise<void>) => async () => {
     const start = performance.now();
     await run(BLOCK);
     return performance.now() - start;
   };
-  const { ratios, module, bare } = await interleave(ROUNDS, time(viaModule), time(viaBare));
-  const ratio = summarize(ratios);
+  const [module, bare, floor] = await interleaveMany(ROUNDS, [
+    time(viaModule),
+    time(viaBare),
+    time(viaFloor),
+  ]);
+  const ratio = summarize(ratiosOf(module, bare));
+  const prepare = microseconds(() => {
+    const call = resolveCall({ baseUrl: origin });
+    jsonPost(call, "auth/token", { code: CODE, grant_type: "authorization_code" }, ["code"]);
+  });
+  const tokenJson = JSON.parse(TOKEN_BODY);
+  const check = microseconds(() => parseTokenBody(tokenJson, Date.now(), [CODE]));
   const perCall = (times: number[]) => summarize(times.map((ms) => (ms * 1000) / BLOCK));
   report({
     id: 2,
@@ -83,6 +141,12 @@ try {
     notes: [
       `requestArmorApiToken µs/call ${showSummary(perCall(module), 1)}`,
       `bare fetch µs/call ${showSummary(perCall(bare), 1)}`,
+      `floor: fetch with a deadline's AbortController / bare fetch ${
+        showSummary(summarize(ratiosOf(floor, bare)))
+      }`,
+      `requestArmorApiToken / floor ${showSummary(summarize(ratiosOf(module, floor)))}`,
+      `in process, µs a call: preparation (resolveCall + jsonPost) ${prepare.toFixed(2)}, ` +
+      `token checks (parseTokenBody) ${check.toFixed(2)}`,
     ],
   });
 } finally {

@@ -1,11 +1,23 @@
 // Figure 1: `session.fetch` against a bare `fetch` sending the same headers to the same
 // loopback server, sequential calls on one keep-alive connection, body read in both.
 //
+// A third side shows the floor: the bare fetch with an AbortSignal of its own, the least a
+// call that can time out passes to fetch (Deno links the request to it with weak
+// references and a finalization registry, whatever the signal is).
+//
 //   deno run --allow-net=127.0.0.1 bench/session_fetch.ts [--rounds=N] [--block=N]
 //     [--timeout=MS]
 
 import { ArmorSession } from "../mod.ts";
-import { intArg, interleave, report, serveLoopback, showSummary, summarize } from "./_stats.ts";
+import {
+  intArg,
+  interleaveMany,
+  ratiosOf,
+  report,
+  serveLoopback,
+  showSummary,
+  summarize,
+} from "./_stats.ts";
 
 const ROUNDS = intArg("rounds", 400);
 const BLOCK = intArg("block", 100);
@@ -47,6 +59,12 @@ try {
       await response.text();
     }
   };
+  const viaBareWithSignal = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const response = await fetch(url, { headers, signal: new AbortController().signal });
+      await response.text();
+    }
+  };
 
   // Both sides must send the same request.
   await viaModule(1);
@@ -60,14 +78,19 @@ try {
 
   await viaModule(WARMUP);
   await viaBare(WARMUP);
+  await viaBareWithSignal(WARMUP);
 
   const time = (run: (n: number) => Promise<void>) => async () => {
     const start = performance.now();
     await run(BLOCK);
     return performance.now() - start;
   };
-  const { ratios, module, bare } = await interleave(ROUNDS, time(viaModule), time(viaBare));
-  const ratio = summarize(ratios);
+  const [module, bare, withSignal] = await interleaveMany(ROUNDS, [
+    time(viaModule),
+    time(viaBare),
+    time(viaBareWithSignal),
+  ]);
+  const ratio = summarize(ratiosOf(module, bare));
   const perCall = (times: number[]) => summarize(times.map((ms) => (ms * 1000) / BLOCK));
   report({
     id: 1,
@@ -80,6 +103,12 @@ try {
     notes: [
       `session.fetch µs/call ${showSummary(perCall(module), 1)}`,
       `bare fetch µs/call ${showSummary(perCall(bare), 1)}`,
+      `floor: fetch with an AbortSignal / bare fetch ${
+        showSummary(summarize(ratiosOf(withSignal, bare)))
+      }`,
+      `session.fetch / fetch with an AbortSignal ${
+        showSummary(summarize(ratiosOf(module, withSignal)))
+      }`,
     ],
   });
 } finally {

@@ -1,9 +1,14 @@
 // Shared deadlines: one timer for every call in flight instead of one per call.
 //
-// A call registers an AbortController with a deadline; deadlines are rounded up to a
-// bucket of GRANULARITY_MS, and a single timer fires at the earliest bucket, aborting
-// every controller in the buckets that are due. When no call is in flight no timer is
-// pending, so scripts exit at once and tests leak nothing.
+// Deadlines are rounded up to a slot of GRANULARITY_MS, and a single timer fires at the
+// earliest slot, aborting what the slots that are due hold. A call that knows when it
+// ends registers its own AbortController (setDeadline) and forgets it then (clearDeadline);
+// a call that does not, such as `session.fetch`, whose caller reads the body later, takes
+// the slot's shared signal (deadlineSignal) and has nothing to undo: no controller kept
+// per call until its deadline. The timer is unref'd, so it never keeps a script alive or
+// trips a test's leak check; it is not cancelled when the last call ends (cancelling and
+// re-arming it for each call of a sequence costs more than the call) but lapses once the
+// last slot has fired.
 
 /** How finely deadlines are kept: a call times out at most this much late. */
 export const GRANULARITY_MS = 20;
@@ -11,7 +16,13 @@ export const GRANULARITY_MS = 20;
 /** The longest delay `setTimeout` takes; longer ones fire at once (after a warning). */
 const MAX_TIMER_MS = 2_147_483_647;
 
-const buckets = new Map<number, Set<AbortController>>();
+/** What is due at one slot: the calls' own controllers, and the shared one. */
+interface Slot {
+  controllers?: Set<AbortController>;
+  shared?: AbortController;
+}
+
+const slots = new Map<number, Slot>();
 let timer: ReturnType<typeof setTimeout> | undefined;
 let timerAt = Infinity;
 
@@ -49,10 +60,12 @@ function fire(): void {
   timerAt = Infinity;
   const now = Date.now();
   let next = Infinity;
-  for (const [at, controllers] of buckets) {
+  for (const [at, slot] of slots) {
     if (at <= now) {
-      buckets.delete(at);
-      for (const controller of controllers) controller.abort(new DeadlineExceeded());
+      slots.delete(at);
+      slot.shared?.abort(new DeadlineExceeded());
+      if (slot.controllers === undefined) continue;
+      for (const controller of slot.controllers) controller.abort(new DeadlineExceeded());
     } else if (at < next) {
       next = at;
     }
@@ -60,31 +73,44 @@ function fire(): void {
   if (next !== Infinity) schedule(next);
 }
 
+/** The key of the slot `timeoutMs` from now falls in: its time, rounded up. */
+function slotKey(timeoutMs: number): number {
+  return Math.ceil((Date.now() + timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
+}
+
+/** The slot due at `at`; a new one sets the timer if it is the earliest. */
+function slotAt(at: number): Slot {
+  let slot = slots.get(at);
+  if (slot === undefined) {
+    slot = {};
+    slots.set(at, slot);
+    if (at < timerAt) schedule(at);
+  }
+  return slot;
+}
+
 /**
  * Aborts `controller` once `timeoutMs` have passed (rounded up to the granularity).
  * Returns the key to give {@linkcode clearDeadline} when the call ends first.
  */
 export function setDeadline(controller: AbortController, timeoutMs: number): number {
-  const at = Math.ceil((Date.now() + timeoutMs) / GRANULARITY_MS) * GRANULARITY_MS;
-  let controllers = buckets.get(at);
-  if (controllers === undefined) {
-    controllers = new Set();
-    buckets.set(at, controllers);
-    if (at < timerAt) schedule(at);
-  }
-  controllers.add(controller);
+  const at = slotKey(timeoutMs);
+  (slotAt(at).controllers ??= new Set()).add(controller);
   return at;
 }
 
-/** Forgets a deadline set by {@linkcode setDeadline}; the last one cancels the timer. */
+/**
+ * Forgets a deadline set by {@linkcode setDeadline}. The slot stays until its time, for
+ * the calls that follow: a sequence of calls shares one.
+ */
 export function clearDeadline(key: number, controller: AbortController): void {
-  const controllers = buckets.get(key);
-  if (controllers === undefined || !controllers.delete(controller)) return;
-  if (controllers.size > 0) return;
-  buckets.delete(key);
-  if (buckets.size === 0 && timer !== undefined) {
-    clearTimeout(timer);
-    timer = undefined;
-    timerAt = Infinity;
-  }
+  slots.get(key)?.controllers?.delete(controller);
+}
+
+/**
+ * The signal that aborts once `timeoutMs` have passed (rounded up to the granularity),
+ * shared by every call due in the same slot: for a call that cannot tell when it ends.
+ */
+export function deadlineSignal(timeoutMs: number): AbortSignal {
+  return (slotAt(slotKey(timeoutMs)).shared ??= new AbortController()).signal;
 }

@@ -1,6 +1,13 @@
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./_call.ts";
-import { clearDeadline, setDeadline } from "./_deadline.ts";
-import { InvalidField, log, sendJson, type Transport } from "./_http.ts";
+import { deadlineSignal } from "./_deadline.ts";
+import {
+  honoursSignal,
+  InvalidField,
+  log,
+  sendJson,
+  type Transport,
+  untilAborted,
+} from "./_http.ts";
 import { REDACTED, scrubCause } from "./_redact.ts";
 import { registerSession } from "./_session_defaults.ts";
 import {
@@ -732,12 +739,19 @@ export class ArmorSession {
   }
 
   #send(accessToken: string, url: string, init: RequestInit | undefined): Promise<Response> {
-    const controller = new AbortController();
-    const deadline = setDeadline(controller, this.#timeout);
+    // The caller reads the body when it likes, and the timeout covers it: the deadline is
+    // a signal shared by the calls due at the same time, with nothing to undo at the end.
+    // A fetch that may ignore its signal is raced with it by a listener, which goes on a
+    // signal of the call's own rather than on the shared one.
+    const deadline = deadlineSignal(this.#timeout);
+    const fetchImpl = this.#fetch ?? globalThis.fetch;
+    const native = honoursSignal(fetchImpl);
     const userSignal = init?.signal ?? undefined;
-    const signal = userSignal === undefined
-      ? controller.signal
-      : AbortSignal.any([userSignal, controller.signal]);
+    const signal = userSignal !== undefined
+      ? AbortSignal.any([userSignal, deadline])
+      : native
+      ? deadline
+      : AbortSignal.any([deadline]);
     let headers: HeadersInit;
     if (init === undefined) {
       headers = this.#headers;
@@ -761,14 +775,13 @@ export class ArmorSession {
       });
     }
     const fail = (error: unknown): never => {
-      clearDeadline(deadline, controller);
       const what = `${method} ${new URL(url).pathname}`;
       let failure: ArmorApiError;
       if (userSignal?.aborted) {
         failure = new ArmorApiError("ABORTED", `${what} was aborted by the caller`, {
           cause: scrubCause(userSignal.reason, [accessToken]),
         });
-      } else if (controller.signal.aborted) {
+      } else if (deadline.aborted) {
         failure = new ArmorApiError("TIMEOUT", `${what} timed out after ${this.#timeout} ms`);
       } else {
         failure = new ArmorApiError("NETWORK", `${what} failed: no answer from the Armor API`, {
@@ -778,7 +791,6 @@ export class ArmorSession {
       log(logger, { event: "error", method, url, code: failure.code, ms: Date.now() - started });
       throw failure;
     };
-    const fetchImpl = this.#fetch ?? globalThis.fetch;
     let pending: Promise<Response>;
     try {
       pending = fetchImpl(url, request);
@@ -786,7 +798,12 @@ export class ArmorSession {
       // A fetch that throws instead of rejecting.
       return Promise.reject(error).catch(fail);
     }
-    return pending.then(
+    // Raced with the signal: a fetch that ignores it still ends at the deadline. The
+    // runtime's own fetch aborts by itself.
+    const raced = native
+      ? pending
+      : untilAborted(pending, signal, (response) => void response.body?.cancel().catch(() => {}));
+    return raced.then(
       (response) => {
         if (logger !== undefined) {
           log(logger, {
