@@ -1,11 +1,12 @@
 // Figure 4: cold start. Whole-process wall time of `deno run bench/cold/session.ts` (imports
 // mod.ts and creates a session) against `deno run bench/cold/empty.ts`, spawned
 // alternately many times after a warm-up that caches the module graph; and the size of
-// mod.ts's module graph from `deno info --json`.
+// mod.ts's module graph from `deno info --json`. A third script, which only imports
+// mod.ts, splits the cost between loading the module graph and creating the session.
 //
 //   deno run --allow-read --allow-run bench/cold_start.ts [--rounds=N]
 
-import { intArg, report, showSummary, summarize } from "./_stats.ts";
+import { intArg, interleaveMany, ratiosOf, report, showSummary, summarize } from "./_stats.ts";
 
 const ROUNDS = intArg("rounds", 60);
 const WARMUP = intArg("warmup", 5);
@@ -15,6 +16,7 @@ const here = new URL(".", import.meta.url);
 const root = new URL("..", here);
 const emptyScript = new URL("cold/empty.ts", here).pathname;
 const sessionScript = new URL("cold/session.ts", here).pathname;
+const importScript = new URL("cold/import.ts", here).pathname;
 
 /** Runs `deno run` on a script with no permissions; returns its wall time in ms. */
 async function spawn(script: string): Promise<number> {
@@ -54,31 +56,20 @@ async function graph(): Promise<{ modules: number; bytes: number }> {
 
 for (let i = 0; i < WARMUP; i++) {
   await spawn(sessionScript);
+  await spawn(importScript);
   await spawn(emptyScript);
 }
-const ratios: number[] = [];
-const withModule: number[] = [];
-const empty: number[] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  let a: number;
-  let b: number;
-  if (round % 2 === 0) {
-    a = await spawn(sessionScript);
-    b = await spawn(emptyScript);
-  } else {
-    b = await spawn(emptyScript);
-    a = await spawn(sessionScript);
-  }
-  withModule.push(a);
-  empty.push(b);
-  ratios.push(a / b);
-}
-const ratio = summarize(ratios);
+const [withModule, importOnly, empty] = await interleaveMany(ROUNDS, [
+  () => spawn(sessionScript),
+  () => spawn(importScript),
+  () => spawn(emptyScript),
+]);
+const ratio = summarize(ratiosOf(withModule, empty));
 const { modules, bytes } = await graph();
 report({
   id: 4,
   name: "cold start: import mod.ts and create a session vs an empty script",
-  metric: `whole-process wall time ratio, ${ROUNDS} alternating deno run spawns a side, ` +
+  metric: `whole-process wall time ratio, ${ROUNDS} interleaved deno run spawns a side, ` +
     `after ${WARMUP} warm-up runs`,
   ratio,
   bound: "≤ 1.10",
@@ -86,6 +77,8 @@ report({
   notes: [
     `with mod.ts ms ${showSummary(summarize(withModule), 1)}`,
     `empty ms ${showSummary(summarize(empty), 1)}`,
+    `import only / empty ${showSummary(summarize(ratiosOf(importOnly, empty)))}`,
+    `session / import only ${showSummary(summarize(ratiosOf(withModule, importOnly)))}`,
     `mod.ts graph (deno info --json): ${modules} modules, ${bytes} bytes`,
   ],
 });

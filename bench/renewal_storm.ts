@@ -53,6 +53,8 @@ const client = Deno.createHttpClient({ http1: false, http2: true });
 interface Storm {
   p99: number;
   p50: number;
+  /** The p99 with each call timed from its own start instead. */
+  p99OwnStart: number;
   reissues: number;
 }
 
@@ -75,9 +77,11 @@ async function storm(renewalDue: boolean): Promise<Storm> {
   sentWith.clear();
 
   const latencies = new Array<number>(CALLS);
+  const ownStart = new Array<number>(CALLS);
   const calls = new Array<Promise<void>>(CALLS);
   const start = performance.now();
   for (let i = 0; i < CALLS; i++) {
+    ownStart[i] = performance.now();
     calls[i] = session.fetch("/me").then(async (response) => {
       if (response.status !== 200) throw new Error(`The server answered ${response.status}`);
       await response.text();
@@ -95,7 +99,13 @@ async function storm(renewalDue: boolean): Promise<Storm> {
     throw new Error("Some calls waited for the renewal instead of using the good token");
   }
   live.delete(token);
-  return { p99: percentile(latencies, 99), p50: percentile(latencies, 50), reissues: count };
+  const fromOwnStart = latencies.map((ms, i) => ms - (ownStart[i] - start));
+  return {
+    p99: percentile(latencies, 99),
+    p50: percentile(latencies, 50),
+    p99OwnStart: percentile(fromOwnStart, 99),
+    reissues: count,
+  };
 }
 
 try {
@@ -138,6 +148,9 @@ try {
       `p99 ms without ${showSummary(summarize(without.map((s) => s.p99)), 1)}`,
       `p50 ms with renewal ${showSummary(summarize(withRenewal.map((s) => s.p50)), 1)}`,
       `p50 ms without ${showSummary(summarize(without.map((s) => s.p50)), 1)}`,
+      `p99 ratio with each call timed from its own start ${
+        showSummary(summarize(withRenewal.map((s, i) => s.p99OwnStart / without[i].p99OwnStart)))
+      }`,
     ],
   });
 } finally {

@@ -58,7 +58,8 @@ export interface ArmorCallOptions {
 
 /** The options of one call, checked and with their defaults filled in. */
 export interface ResolvedCall {
-  baseUrl: URL;
+  /** The checked base URL's href, ending with "/". */
+  baseUrl: string;
   apiVersion: ArmorApiVersion;
   session?: ArmorSession;
   transport: Transport;
@@ -67,11 +68,26 @@ export interface ResolvedCall {
   now: () => number;
 }
 
+// Base URLs already checked, by the string given: a call does not parse its base URL
+// again. Bounded, since a caller may use many.
+const checkedBases = new Map<string, string>();
+
+/** The href of a checked base URL (ending with "/"); TypeError for a bad one. */
+function baseHref(value: unknown): string {
+  const key = typeof value === "string" ? value : value instanceof URL ? value.href : undefined;
+  const cached = key === undefined ? undefined : checkedBases.get(key);
+  if (cached !== undefined) return cached;
+  const href = checkBaseUrl(value).href;
+  if (checkedBases.size >= 64) checkedBases.clear();
+  checkedBases.set(key!, href);
+  return href;
+}
+
 /** Checks the shared options; throws TypeError or RangeError before anything is sent. */
 export function resolveCall(options: ArmorCallOptions): ResolvedCall {
   const session = options.session;
   const defaults = session === undefined ? undefined : sessionDefaults(session);
-  const baseUrl = checkBaseUrl(options.baseUrl ?? defaults?.baseUrl ?? DEFAULT_BASE_URL);
+  const baseUrl = baseHref(options.baseUrl ?? defaults?.baseUrl ?? DEFAULT_BASE_URL);
   const apiVersion = checkApiVersion(options.apiVersion, defaults?.apiVersion ?? "v1.0");
   const fetchImpl = checkFunction<typeof fetch>(options.fetch, "fetch") ?? defaults?.fetch ??
     globalThis.fetch;
@@ -107,7 +123,8 @@ export function jsonPost(
   body: Record<string, string>,
   secretFields: readonly string[],
 ): Outgoing {
-  const url = new URL(path, call.baseUrl).href;
+  // The base ends with "/" and `path` is relative with no dot segments: a join is exact.
+  const url = call.baseUrl + path;
   const shown: Record<string, string> = {};
   const secrets: string[] = [];
   for (const [name, value] of Object.entries(body)) {

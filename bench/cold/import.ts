@@ -1,0 +1,2 @@
+// Figure 4's middle step: a script that imports the module and does nothing with it.
+import "../../mod.ts";
