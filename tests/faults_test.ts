@@ -623,3 +623,76 @@ Deno.test("a code is sent once even when the connection resets before the answer
     await server.close();
   }
 });
+
+async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+Deno.test("fault: a small gzip body that inflates past the cap ends as BODY_TOO_LARGE", async () => {
+  // About 2 KiB on the wire, 2 MiB once the runtime's fetch has decoded it.
+  const bomb = await gzip(`{"padding":"${" ".repeat(2 * 1_048_576)}"}`);
+  assert.ok(bomb.byteLength < 10_000);
+  const server = rawServer(async (conn) => {
+    await write(
+      conn,
+      head("200 OK", {
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+        "Content-Length": bomb.byteLength,
+      }),
+    );
+    await write(conn, bomb);
+  });
+  try {
+    await bothCalls(server.baseUrl, { code: "BODY_TOO_LARGE", timeout: 5_000 });
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("fault: a chunked body over the cap that also declares a small length is refused", async () => {
+  // Transfer-Encoding wins over Content-Length: the declared 100 bytes must not be
+  // trusted. The client either refuses the framing (NETWORK) or counts (BODY_TOO_LARGE).
+  const server = rawServer(async (conn, _request, closing) => {
+    await write(
+      conn,
+      head("200 OK", {
+        "Content-Type": "application/json",
+        "Content-Length": 100,
+        "Transfer-Encoding": "chunked",
+      }),
+    );
+    const chunk = encoder.encode(`10000\r\n${" ".repeat(0x10000)}\r\n`);
+    for (let sent = 0; sent < 4 * 1_048_576 && !closing.aborted; sent += 0x10000) {
+      if (!await write(conn, chunk)) return;
+    }
+  });
+  try {
+    for (const error of await bothCallsAnyOf(server.baseUrl, ["BODY_TOO_LARGE", "NETWORK"])) {
+      assert.ok(error.code === "BODY_TOO_LARGE" || error.code === "NETWORK", error.code);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+/** Like bothCalls, for a fault that may show as one of several codes. */
+async function bothCallsAnyOf(baseUrl: string, codes: string[]): Promise<ArmorApiError[]> {
+  const session = sessionFor(baseUrl, 5_000);
+  const before = snapshot(session);
+  const errors: ArmorApiError[] = [];
+  for (
+    const call of [
+      () => updateArmorApiToken(undefined, { session, timeout: 5_000 }),
+      () => requestArmorApiToken(CODE, { session, timeout: 5_000 }),
+    ]
+  ) {
+    const error = await call().then(() => assert.fail("resolved"), (error: unknown) => error);
+    assert.ok(error instanceof ArmorApiError, String(error));
+    assert.ok(codes.includes(error.code), error.code);
+    errors.push(error);
+  }
+  assert.deepEqual(snapshot(session), before);
+  return errors;
+}
