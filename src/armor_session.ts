@@ -727,9 +727,11 @@ export class ArmorSession {
       const renewal = this.#renewal ?? (now >= this.#retryAt ? this.#renew() : undefined);
       const length = token.expiresAt - token.issuedAt;
       if (renewal !== undefined) {
-        // About to lapse: wait for the new token. Else wait only for the store check, so
-        // a token another session already renewed is used at once, never the old one.
-        await (mustRenew(now, token.expiresAt, length) ? renewal : this.#renewalChecked);
+        // About to lapse: wait for the new token. Else, on a shared store, wait only for
+        // the store check, so a token another session already renewed is used at once;
+        // a private store holds nothing new, so the call goes out now.
+        if (mustRenew(now, token.expiresAt, length)) await renewal;
+        else if (this.#shared) await this.#renewalChecked;
       }
     }
     const current = this.#token;
