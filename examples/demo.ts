@@ -29,7 +29,12 @@ function step(record: ArmorLogRecord): void {
 
 const username = Deno.env.get("ARMOR_USERNAME");
 const password = Deno.env.get("ARMOR_PASSWORD");
-const accountId = Deno.env.get("ARMOR_ACCOUNT_ID");
+const accountIdText = Deno.env.get("ARMOR_ACCOUNT_ID");
+const accountId = accountIdText ? Number(accountIdText) : undefined;
+if (accountId !== undefined && !(Number.isSafeInteger(accountId) && accountId > 0)) {
+  console.error("ARMOR_ACCOUNT_ID must be a positive whole number, e.g. 1001");
+  Deno.exit(2);
+}
 
 let mock: ServedMockArmorApi | undefined;
 let options: { baseUrl: string; username: string; password: string };
@@ -47,7 +52,7 @@ try {
   console.log("\n1-3. Log in: authorize with the credentials, redeem the code, read /me");
   const session = await ArmorSession.connect({
     ...options,
-    accountId: accountId ? Number(accountId) : undefined,
+    accountId,
     logger: step,
   });
   console.log(`  token ${shorten(session.token)}, expires ${session.expiresAt.toISOString()}`);
@@ -73,6 +78,13 @@ try {
 } catch (error) {
   if (error instanceof ArmorApiError) {
     console.error(`\nFailed: ${error.message} (code ${error.code})`);
+    Deno.exitCode = 1;
+  } else if (error instanceof Deno.errors.NotCapable) {
+    // The demo task allows api.armor.com and loopback only.
+    console.error(`\n${error.message}`);
+    console.error(
+      "For another ARMOR_BASE_URL, run: deno run --allow-net=<host> --allow-env --env-file=.env examples/demo.ts",
+    );
     Deno.exitCode = 1;
   } else {
     throw error;

@@ -88,6 +88,12 @@ export function resolveCall(options: ArmorCallOptions): ResolvedCall {
   const session = options.session;
   const defaults = session === undefined ? undefined : sessionDefaults(session);
   const baseUrl = baseHref(options.baseUrl ?? defaults?.baseUrl ?? DEFAULT_BASE_URL);
+  if (defaults !== undefined && baseUrl !== defaults.baseUrl.href) {
+    // The session's token (and the session) belong to its own server only.
+    throw new TypeError(
+      `baseUrl ${baseUrl} is not the session's (${defaults.baseUrl.href}): leave it out with a session`,
+    );
+  }
   const apiVersion = checkApiVersion(options.apiVersion, defaults?.apiVersion ?? "v1.0");
   const fetchImpl = checkFunction<typeof fetch>(options.fetch, "fetch") ?? defaults?.fetch ??
     globalThis.fetch;

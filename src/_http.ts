@@ -83,6 +83,12 @@ function abortMessage(code: ArmorApiErrorCode, what: string, transport: Transpor
     : `${what} was aborted by the caller`;
 }
 
+/** True for Deno's refusal of a host not granted by `--allow-net` (NotCapable). */
+export function isPermissionError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === "NotCapable" || name === "PermissionDenied";
+}
+
 /** The runtime's own fetch, as it was when this module loaded. */
 const runtimeFetch = globalThis.fetch;
 
@@ -241,6 +247,9 @@ export async function sendJson<T>(
           cause: code === "ABORTED" ? transport.signal?.reason : signal.reason,
         });
       }
+      // The runtime refused the host (Deno's --allow-net): a setup problem, not the
+      // Armor API's. Its message names the host and the flag; it holds no secret.
+      if (isPermissionError(error)) throw error;
       throw fail(
         "NETWORK",
         `${what} failed: no answer from the Armor API`,

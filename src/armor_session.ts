@@ -3,6 +3,7 @@ import { deadlineSignal } from "./_deadline.ts";
 import {
   honoursSignal,
   InvalidField,
+  isPermissionError,
   log,
   sendJson,
   type Transport,
@@ -785,6 +786,8 @@ export class ArmorSession {
         });
       } else if (deadline.aborted) {
         failure = new ArmorApiError("TIMEOUT", `${what} timed out after ${this.#timeout} ms`);
+      } else if (isPermissionError(error)) {
+        throw error; // --allow-net does not grant the host: a setup problem, no secret in it
       } else {
         failure = new ArmorApiError("NETWORK", `${what} failed: no answer from the Armor API`, {
           cause: scrubCause(error, [accessToken]),

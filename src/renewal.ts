@@ -4,8 +4,9 @@
  * - `expires_in` is read as minutes (Armor documents 15). A value above
  *   {@linkcode SECONDS_THRESHOLD} can only be seconds (an older guide showed `1800` for
  *   a 30-minute session) and is read as seconds; whatever the unit, a session never
- *   counts as longer than {@linkcode MAX_SESSION_MINUTES}. Reading too short is safe
- *   (the token is renewed early); reading too long is not.
+ *   counts as longer than {@linkcode MAX_SESSION_MINUTES}. Values up to the threshold are
+ *   read in the documented unit, minutes; the cap keeps any reading from becoming a
+ *   session of hours or days.
  * - Renewal is due once less than two thirds of the session length remains
  *   ({@linkcode shouldRenew}), as the PowerShell module does.
  * - Once less than {@linkcode MUST_RENEW_MS} remains (or a tenth of the session, for

@@ -293,7 +293,7 @@ Deno.test("whatIf resolves with the redacted plan and sends nothing", async () =
   assert.deepEqual(server.mock.requests, []);
 });
 
-Deno.test("whatIf keeps a base URL's path and takes the session's defaults without changing it", async () => {
+Deno.test("whatIf keeps a base URL's path and takes the session's server without changing it", async () => {
   await using server = await serveMockArmorApi();
   const session = new ArmorSession({ baseUrl: `${server.baseUrl}/armor`, apiVersion: "internal" });
 
@@ -306,12 +306,16 @@ Deno.test("whatIf keeps a base URL's path and takes the session's defaults witho
 
   const explicit = await requestArmorApiToken(FAKE_CODE, {
     session,
-    baseUrl: "https://api.armor.com",
     apiVersion: "v1.0",
     whatIf: true,
   });
-  assert.equal(explicit.url, "https://api.armor.com/auth/token");
+  assert.equal(explicit.url, `${server.baseUrl}/armor/auth/token`);
   assert.equal(explicit.apiVersion, "v1.0");
+  // The session's server only: another base URL is refused.
+  await assert.rejects(
+    requestArmorApiToken(FAKE_CODE, { session, baseUrl: "https://api.armor.com", whatIf: true }),
+    TypeError,
+  );
 });
 
 Deno.test("confirm returning false rejects with ArmorCancelledError and sends nothing", async () => {
@@ -670,4 +674,15 @@ Deno.test("a failed call leaves the session exactly as it was", async () => {
     () => empty.token,
     (e) => e instanceof ArmorApiError && e.code === "NOT_AUTHORIZED",
   );
+});
+
+Deno.test({
+  name: "a host that --allow-net does not grant is the runtime's error, not NETWORK",
+  ignore: Deno.permissions.querySync({ name: "net", host: "api.armor.com" }).state === "granted",
+  async fn() {
+    await assert.rejects(
+      requestArmorApiToken("one-time-code", { baseUrl: "https://api.armor.com" }),
+      Deno.errors.NotCapable,
+    );
+  },
 });

@@ -481,3 +481,25 @@ Deno.test("a logger sees the reissue but never the old or new token", async () =
   assert.ok(!shown.includes(old));
   assert.ok(!shown.includes(fresh.access_token));
 });
+
+Deno.test("with a session, a baseUrl of another server is refused before anything is sent", async () => {
+  let sent = 0;
+  const session = new ArmorSession({
+    baseUrl: "https://api.armor.com",
+    fetch: (() => {
+      sent++;
+      return Promise.reject(new Error("must not be called"));
+    }) as typeof fetch,
+  });
+  session.authorize("0123456789abcdef0123456789abcdef", 15);
+  await assert.rejects(
+    updateArmorApiToken(undefined, { session, baseUrl: "https://other.example" }),
+    TypeError,
+  );
+  await assert.rejects(
+    requestArmorApiToken("one-time-code", { session, baseUrl: "https://other.example" }),
+    TypeError,
+  );
+  assert.equal(sent, 0);
+  assert.equal(session.token, "0123456789abcdef0123456789abcdef");
+});
