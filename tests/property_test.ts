@@ -810,6 +810,10 @@ function buildOptions(
   } catch {
     // A bad base URL: the call must refuse it anyway.
   }
+  // With a session, the call stays on the session's server: another base URL is refused.
+  if (sessionBase !== undefined && built.base !== undefined && built.base !== sessionBase) {
+    built.valid = false;
+  }
   return built;
 }
 
