@@ -124,7 +124,7 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
  * whose values are secrets; they are redacted in the plan.
  */
 export function jsonPost(
-  call: ResolvedCall,
+  call: Pick<ResolvedCall, "baseUrl" | "apiVersion">,
   path: string,
   body: Record<string, string>,
   secretFields: readonly string[],

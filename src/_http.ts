@@ -69,22 +69,46 @@ function fail(
 }
 
 function abortCode(
-  transport: Transport,
-  controller: AbortController,
+  callerSignal: AbortSignal | undefined,
+  deadline: AbortSignal,
 ): ArmorApiErrorCode | undefined {
-  if (transport.signal?.aborted) return "ABORTED";
-  if (controller.signal.aborted) return "TIMEOUT";
+  if (callerSignal?.aborted) return "ABORTED";
+  if (deadline.aborted) return "TIMEOUT";
   return undefined;
 }
 
-function abortMessage(code: ArmorApiErrorCode, what: string, transport: Transport): string {
+function abortMessage(code: ArmorApiErrorCode, what: string, timeout: number): string {
   return code === "TIMEOUT"
-    ? `${what} timed out after ${transport.timeout} ms`
+    ? `${what} timed out after ${timeout} ms`
     : `${what} was aborted by the caller`;
 }
 
+/**
+ * What a rejected fetch means, for the token calls and `session.fetch` alike: `ABORTED`
+ * (the caller's signal), `TIMEOUT` (the deadline) or `NETWORK`, with the cause still to
+ * scrub. Deno's refusal of a host not granted by `--allow-net` is a setup problem, not
+ * the Armor API's: it is thrown as it is (its message names the host, never a secret).
+ */
+export function sendFailure(
+  error: unknown,
+  what: string,
+  callerSignal: AbortSignal | undefined,
+  deadline: AbortSignal,
+  timeout: number,
+): { code: ArmorApiErrorCode; message: string; cause: unknown } {
+  const code = abortCode(callerSignal, deadline);
+  if (code === "ABORTED") {
+    return { code, message: abortMessage(code, what, timeout), cause: callerSignal!.reason };
+  }
+  if (code === "TIMEOUT") {
+    return { code, message: abortMessage(code, what, timeout), cause: deadline.reason };
+  }
+  if (isPermissionError(error)) throw error;
+  return { code: "NETWORK", message: `${what} failed: no answer from the Armor API`, cause: error };
+}
+
 /** True for Deno's refusal of a host not granted by `--allow-net` (NotCapable). */
-export function isPermissionError(error: unknown): boolean {
+function isPermissionError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return name === "NotCapable" || name === "PermissionDenied";
 }
@@ -241,25 +265,16 @@ export async function sendJson<T>(
       // A fetch that may ignore its signal is raced with it; the runtime's aborts itself.
       response = await (native ? sent : untilAborted(sent, signal, discard));
     } catch (error) {
-      const code = abortCode(transport, controller);
-      if (code !== undefined) {
-        throw fail(code, abortMessage(code, what, transport), out, started, transport, {
-          cause: code === "ABORTED" ? transport.signal?.reason : signal.reason,
-        });
-      }
-      // The runtime refused the host (Deno's --allow-net): a setup problem, not the
-      // Armor API's. Its message names the host and the flag; it holds no secret.
-      if (isPermissionError(error)) throw error;
-      throw fail(
-        "NETWORK",
-        `${what} failed: no answer from the Armor API`,
-        out,
-        started,
-        transport,
-        {
-          cause: error,
-        },
+      const failure = sendFailure(
+        error,
+        what,
+        transport.signal,
+        controller.signal,
+        transport.timeout,
       );
+      throw fail(failure.code, failure.message, out, started, transport, {
+        cause: failure.cause,
+      });
     }
     const status = response.status;
     log(transport.logger, {
@@ -311,9 +326,9 @@ export async function sendJson<T>(
           { status },
         );
       }
-      const code = abortCode(transport, controller);
+      const code = abortCode(transport.signal, controller.signal);
       if (code !== undefined) {
-        throw fail(code, abortMessage(code, what, transport), out, started, transport, {
+        throw fail(code, abortMessage(code, what, transport.timeout), out, started, transport, {
           status,
           cause: code === "ABORTED" ? transport.signal?.reason : new DeadlineExceeded(),
         });
@@ -372,7 +387,7 @@ export async function sendJson<T>(
 }
 
 /** The path of an absolute URL's href, as `new URL(href).pathname` has it, parsed no more. */
-function pathOf(href: string): string {
+export function pathOf(href: string): string {
   return /^[a-z][a-z\d+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(href)?.[1] || "/";
 }
 

@@ -76,11 +76,3 @@ export function scrubCause(cause: unknown, secrets: readonly string[]): unknown 
   if (typeof name === "string") replacement.name = name;
   return replacement;
 }
-
-/**
- * Shows a token shortened for people: its first four characters and its length, e.g.
- * `3f2a… (32 chars)`. Never the whole of it.
- */
-export function shorten(secret: string): string {
-  return `${secret.slice(0, Math.min(4, Math.floor(secret.length / 4)))}… (${secret.length} chars)`;
-}

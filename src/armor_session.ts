@@ -1,10 +1,11 @@
-import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./_call.ts";
+import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, jsonPost } from "./_call.ts";
 import { deadlineSignal } from "./_deadline.ts";
 import {
   honoursSignal,
   InvalidField,
-  isPermissionError,
   log,
+  pathOf,
+  sendFailure,
   sendJson,
   type Transport,
   untilAborted,
@@ -778,22 +779,16 @@ export class ArmorSession {
       });
     }
     const fail = (error: unknown): never => {
-      const what = `${method} ${new URL(url).pathname}`;
-      let failure: ArmorApiError;
-      if (userSignal?.aborted) {
-        failure = new ArmorApiError("ABORTED", `${what} was aborted by the caller`, {
-          cause: scrubCause(userSignal.reason, [accessToken]),
-        });
-      } else if (deadline.aborted) {
-        failure = new ArmorApiError("TIMEOUT", `${what} timed out after ${this.#timeout} ms`);
-      } else if (isPermissionError(error)) {
-        throw error; // --allow-net does not grant the host: a setup problem, no secret in it
-      } else {
-        failure = new ArmorApiError("NETWORK", `${what} failed: no answer from the Armor API`, {
-          cause: scrubCause(error, [accessToken]),
-        });
-      }
-      log(logger, { event: "error", method, url, code: failure.code, ms: Date.now() - started });
+      const what = `${method} ${pathOf(url)}`;
+      const { code, message, cause } = sendFailure(
+        error,
+        what,
+        userSignal,
+        deadline,
+        this.#timeout,
+      );
+      const failure = new ArmorApiError(code, message, { cause: scrubCause(cause, [accessToken]) });
+      log(logger, { event: "error", method, url, code, ms: Date.now() - started });
       throw failure;
     };
     let pending: Promise<Response>;
@@ -1027,21 +1022,13 @@ export class ArmorSession {
         timeout: authorizeTimeout,
         logger: this.#logger,
       };
-      const authorizeUrl = new URL("auth/authorize", this.#baseUrl).href;
       const code = await sendJson(
-        {
-          plan: {
-            method: "POST",
-            url: authorizeUrl,
-            apiVersion: this.#apiVersion,
-            headers: { accept: "application/json", "content-type": "application/json" },
-            body: { username, password: REDACTED },
-          },
-          url: authorizeUrl,
-          headers: { accept: "application/json", "content-type": "application/json" },
-          body: JSON.stringify({ username, password }),
-          secrets: [password],
-        },
+        jsonPost(
+          { baseUrl: this.#prefix, apiVersion: this.#apiVersion },
+          "auth/authorize",
+          { username, password },
+          ["password"],
+        ),
         transport,
         (json) => {
           if (json.success === false) throw new InvalidField("success is false");
