@@ -8,18 +8,8 @@ import {
   MemoryTokenStore,
   updateArmorApiToken,
 } from "../mod.ts";
-import {
-  DEFAULT_MOCK_USER,
-  MockClock,
-  type MockUser,
-  type ServedMockArmorApi,
-  serveMockArmorApi,
-  type ServeMockArmorApiOptions,
-} from "../src/testing/mod.ts";
-
-const START = Date.UTC(2026, 10, 23, 10, 0);
-const MINUTE = 60_000;
-const SESSION_MS = 15 * MINUTE;
+import { DEFAULT_MOCK_USER, type MockUser } from "../src/testing/mod.ts";
+import { connect, serve, SESSION_MS, START } from "./_session.ts";
 
 const MFA_USER: MockUser = {
   username: "mfa@example.com",
@@ -27,23 +17,6 @@ const MFA_USER: MockUser = {
   accounts: [{ id: 7, name: "MFA" }],
   mfaDelayMs: 300,
 };
-
-function serve(options: ServeMockArmorApiOptions = {}): Promise<ServedMockArmorApi> {
-  return serveMockArmorApi({ clock: new MockClock(START), ...options });
-}
-
-function connect(
-  server: ServedMockArmorApi,
-  options: Partial<ArmorConnectOptions> = {},
-): Promise<ArmorSession> {
-  return ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    username: DEFAULT_MOCK_USER.username,
-    password: DEFAULT_MOCK_USER.password,
-    ...options,
-  });
-}
 
 /** Matches an ArmorApiError with `code` (and `status`, where given). */
 function armorError(code: string, status?: number) {

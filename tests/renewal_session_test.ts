@@ -1,51 +1,15 @@
 import assert from "node:assert/strict";
+import { MUST_RENEW_MS, RETRY_MIN_MS, retryDelay } from "../mod.ts";
 import {
-  ArmorSession,
-  type ArmorSessionOptions,
-  MUST_RENEW_MS,
-  RETRY_MIN_MS,
-  retryDelay,
-} from "../mod.ts";
-import {
-  DEFAULT_MOCK_USER,
-  MockClock,
-  type ServedMockArmorApi,
-  serveMockArmorApi,
-} from "../src/testing/mod.ts";
-
-const START = Date.UTC(2026, 10, 23, 10, 0);
-const MINUTE = 60_000;
-const SESSION_MS = 15 * MINUTE;
-/** Renewal is due once a third of the session (5 of 15 minutes) has passed. */
-const RENEW_AFTER_MS = 5 * MINUTE;
-const REISSUE = "/auth/token/reissue";
-
-function serve(): Promise<ServedMockArmorApi> {
-  return serveMockArmorApi({ clock: new MockClock(START) });
-}
-
-/** Logs in to `server` as the demo user, on the mock's clock. */
-function connect(
-  server: ServedMockArmorApi,
-  options: ArmorSessionOptions = {},
-): Promise<ArmorSession> {
-  return ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    username: DEFAULT_MOCK_USER.username,
-    password: DEFAULT_MOCK_USER.password,
-    ...options,
-  });
-}
-
-/** Calls `/me`, checks the status, drops the body, returns the token it carried. */
-async function callMe(server: ServedMockArmorApi, session: ArmorSession, status = 200) {
-  const res = await session.fetch("/me");
-  await res.body?.cancel();
-  assert.equal(res.status, status);
-  const sent = server.mock.requests.findLast((r) => r.path === "/me")!;
-  return sent.headers.authorization?.replace(/^FH-AUTH /, "");
-}
+  callMe,
+  connect,
+  MINUTE,
+  REISSUE,
+  RENEW_AFTER_MS,
+  serve,
+  SESSION_MS,
+  START,
+} from "./_session.ts";
 
 Deno.test("no reissue before a third of the session has passed", async () => {
   await using server = await serve();

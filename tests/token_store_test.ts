@@ -12,41 +12,12 @@ import {
   type ServedMockArmorApi,
   serveMockArmorApi,
 } from "../src/testing/mod.ts";
-
-const START = Date.UTC(2026, 10, 23, 10, 0);
-const MINUTE = 60_000;
-const SESSION_MS = 15 * MINUTE;
-const RENEW_AFTER_MS = 5 * MINUTE;
-const REISSUE = "/auth/token/reissue";
+import { callMe, connect, REISSUE, RENEW_AFTER_MS, serve, SESSION_MS, START } from "./_session.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const STATE: ArmorStoredSession = {
   token: { accessToken: TOKEN, issuedAt: START, expiresAt: START + SESSION_MS },
 };
-
-function serve(): Promise<ServedMockArmorApi> {
-  return serveMockArmorApi({ clock: new MockClock(START) });
-}
-
-/** Logs in to `server` as the demo user, on the mock's clock, keeping state in `store`. */
-function connect(server: ServedMockArmorApi, store: ArmorTokenStore): Promise<ArmorSession> {
-  return ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    username: DEFAULT_MOCK_USER.username,
-    password: DEFAULT_MOCK_USER.password,
-    store,
-  });
-}
-
-/** Calls `/me`, checks it succeeded, drops the body, returns the token it carried. */
-async function callMe(server: ServedMockArmorApi, session: ArmorSession): Promise<string> {
-  const res = await session.fetch("/me");
-  await res.body?.cancel();
-  assert.equal(res.status, 200);
-  const sent = server.mock.requests.findLast((r) => r.path === "/me")!;
-  return sent.headers.authorization.replace(/^FH-AUTH /, "");
-}
 
 // ---- the store contract, for both stores ------------------------------------------------
 
@@ -217,8 +188,8 @@ async function sharedLoginAndRenewal(
   storeB: ArmorTokenStore,
 ): Promise<void> {
   const { mock } = server;
-  const a = await connect(server, storeA);
-  const b = await connect(server, storeB);
+  const a = await connect(server, { store: storeA });
+  const b = await connect(server, { store: storeB });
   assert.equal(mock.count("/auth/authorize"), 1);
   assert.equal(mock.count("/auth/token"), 1);
   const first = a.token;
@@ -252,8 +223,8 @@ async function renewedByAnother(
   storeB: ArmorTokenStore,
 ): Promise<void> {
   const { mock } = server;
-  const a = await connect(server, storeA);
-  const b = await connect(server, storeB);
+  const a = await connect(server, { store: storeA });
+  const b = await connect(server, { store: storeB });
   const first = a.token;
 
   mock.clock.set(START + RENEW_AFTER_MS + 1);
@@ -277,7 +248,10 @@ async function concurrentConnect(
   storeA: ArmorTokenStore,
   storeB: ArmorTokenStore,
 ): Promise<void> {
-  const [a, b] = await Promise.all([connect(server, storeA), connect(server, storeB)]);
+  const [a, b] = await Promise.all([
+    connect(server, { store: storeA }),
+    connect(server, { store: storeB }),
+  ]);
   assert.equal(server.mock.count("/auth/authorize"), 1);
   assert.equal(server.mock.count("/auth/token"), 1);
   assert.equal(a.token, b.token);
@@ -339,7 +313,7 @@ Deno.test("KvTokenStore holds the session's expiry in its value, and no claim af
   await using server = await serve();
   const kv = await Deno.openKv(":memory:");
   try {
-    const session = await connect(server, new KvTokenStore(kv));
+    const session = await connect(server, { store: new KvTokenStore(kv) });
     const raw = await kv.get<ArmorStoredSession>(["armor-api-auth", session.storeKey]);
     assert.equal(raw.value?.token?.accessToken, session.token);
     assert.equal(raw.value?.token?.expiresAt, session.expiresAt.getTime());
@@ -362,8 +336,8 @@ Deno.test("KvTokenStore holds the session's expiry in its value, and no claim af
 Deno.test("a session disconnected on a shared store does not end the other's login", async () => {
   await using server = await serve();
   const store = new MemoryTokenStore();
-  const a = await connect(server, store);
-  const b = await connect(server, store);
+  const a = await connect(server, { store: store });
+  const b = await connect(server, { store: store });
   await a.disconnect();
   assert.equal(a.isActive(), false);
   await assert.rejects(a.fetch("/me"), { name: "ArmorApiError", code: "NOT_AUTHORIZED" });
@@ -447,7 +421,7 @@ Deno.test("a shared login is reused only with the same user name and password", 
 Deno.test("disconnect during a background renewal leaves no live token in the store", async () => {
   await using server = await serve();
   const store = new MemoryTokenStore();
-  const a = await connect(server, store);
+  const a = await connect(server, { store: store });
   server.mock.inject({ delayMs: 200, path: "/auth/token/reissue" });
   server.mock.clock.advance(SESSION_MS / 3 + 1);
   const response = await a.fetch("/me"); // starts the renewal in the background
