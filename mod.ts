@@ -25,6 +25,14 @@
  * @module
  */
 
+export {
+  type ArmorApiKey,
+  armorPskAuthorization,
+  type ArmorPskRequest,
+  type ArmorPskSigner,
+  armorPskSigner,
+  MAX_NONCE_LENGTH,
+} from "./src/armor_psk.ts";
 export { ArmorSession, DEFAULT_AUTHORIZE_TIMEOUT_MS } from "./src/armor_session.ts";
 export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/armor_session.ts";
 export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./src/_call.ts";
