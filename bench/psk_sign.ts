@@ -8,7 +8,7 @@
 //
 //   deno run bench/psk_sign.ts [--rounds=N] [--block=N] [--warmup=N]
 
-import { armorPskAuthorization, armorPskSigner } from "../mod.ts";
+import { armorPskAuthorization, armorPskSigner } from "../src/armor_psk.ts";
 import { intArg, interleaveMany, ratiosOf, report, showSummary, summarize } from "./_stats.ts";
 
 const ROUNDS = intArg("rounds", 200);
