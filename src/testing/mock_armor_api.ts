@@ -1,22 +1,65 @@
-import { type Context, Hono } from "hono";
-import { MockClock } from "./mock_clock.ts";
-import { randomBytes, toBase64, toHex } from "./_random.ts";
-import { wait } from "./_wait.ts";
+import type { MockClock } from "./mock_clock.ts";
+import { createApp } from "./_routes.ts";
+import { MockState } from "./_state.ts";
+
+/**
+ * Which documented form of the Armor API a mock serves.
+ *
+ * - `"powershell"` (the default): the shapes the ArmorPowerShell module captured from the
+ *   live API. `GET /me` is PascalCase with the user inside an array
+ *   (`{"User": [{"UserName", ...}], "Accounts": [{"ID", ..., "Parent": -1}],
+ *   "Departments", "Permissions": [{"<account id>": "1 7 8"}], "Features"}`); the token
+ *   calls send `expires_in: 15` (minutes) and `token_type: "Bearer"`; authorize answers
+ *   `{"redirect_uri": null, "code", "success": true}`; errors are ASP.NET's
+ *   `{"Message"}`, and a refused login is `{"errorCode": "access_denied", "badLogonCount"}`.
+ * - `"openapi"`: the shapes of Armor's OpenAPI contracts. `GET /me` is camelCase with the
+ *   user as an object (`{"user": {"username", "links": {"userId"}, "passwordExpiry"},
+ *   "accounts": [{"id", ..., "parent": null}], "permissions": {"<account id>": ["1"]},
+ *   "features"}`); the token calls send `expires_in: 900` (seconds) and
+ *   `token_type: "FH-AUTH"`; authorize answers `{"code", "expiresIn": 120}`; errors are
+ *   `{"error", "error_description", "status"}`.
+ *
+ * `GET /accounts` is the same in both: an array of `{"id", "name", "currency"` (padded
+ * with spaces to 10 characters)`, "status", "parent"` (-1 for a root)`, "products",
+ * "accountType", "isSynced", "isFreeTrial"}`.
+ *
+ * @example Pick the OpenAPI dialect
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createMockArmorApi, type MockDialect } from "@armor-api/auth/testing";
+ *
+ * const dialect: MockDialect = "openapi";
+ * const mock = createMockArmorApi({ dialect });
+ * const res = await mock.app.request("/me");
+ * assert.equal(res.status, 401);
+ * assert.equal((await res.json()).error, "invalid_token");
+ * ```
+ */
+export type MockDialect = "powershell" | "openapi";
 
 /**
  * An Armor account a mock user belongs to, as `/me` and `/accounts` list it.
  *
  * @example An account with every field set
  * ```ts
- * import type { MockAccount } from "@armor-api/auth/testing";
+ * import assert from "node:assert/strict";
+ * import { createMockArmorApi, type MockAccount } from "@armor-api/auth/testing";
  *
  * const account: MockAccount = {
  *   id: 2001,
  *   name: "Acme Production",
  *   currency: "EUR",
  *   status: "Claimed",
- *   parent: -1,
+ *   parent: null,
+ *   products: { "ARMOR-COMPLETE": ["Invoicing"] },
+ *   accountType: "Partner",
+ *   isSynced: true,
+ *   isFreeTrial: false,
  * };
+ * const mock = createMockArmorApi({
+ *   users: [{ username: "a@example.com", password: "pw", accounts: [account] }],
+ * });
+ * assert.equal(mock.dialect, "powershell");
  * ```
  */
 export interface MockAccount {
@@ -24,16 +67,79 @@ export interface MockAccount {
   id: number;
   /** The account's display name. */
   name: string;
-  /** The account's billing currency; defaults to `"USD"`. */
+  /** The account's billing currency, unpadded; defaults to `"USD"`. */
   currency?: string;
-  /** The account's status; defaults to `"Claimed"`. */
+  /** The account's status, e.g. `"Claimed"`, `"Cancelled"`, `"Pending"`; defaults to `"Claimed"`. */
   status?: string;
-  /** The parent account's id; defaults to `-1` (no parent). */
-  parent?: number;
+  /**
+   * The parent account's id; `null`, `-1` or leaving it out makes a root account, which
+   * the PowerShell dialect and `/accounts` show as `-1` and the OpenAPI `/me` as `null`.
+   */
+  parent?: number | null;
+  /**
+   * The account's products, each with its feature names, as `/accounts` lists them;
+   * defaults to `{"AA-CORE": ["Monitoring", "Log Monitoring and Management", "Invoicing"]}`.
+   */
+  products?: Record<string, string[]>;
+  /** `"Direct"`, `"Partner"` or `"Partner Customer"`; defaults to `"Direct"`. */
+  accountType?: string;
+  /** Whether the account is synced with external systems; defaults to `false`. */
+  isSynced?: boolean;
+  /** Whether the account is on a free trial; defaults to `false`. */
+  isFreeTrial?: boolean;
+}
+
+/**
+ * A department of a mock user, as the PowerShell `/me` lists it.
+ *
+ * @example One department of account 1001
+ * ```ts
+ * import type { MockDepartment } from "@armor-api/auth/testing";
+ *
+ * const department: MockDepartment = { id: 1, name: "Operations", account: 1001 };
+ * ```
+ */
+export interface MockDepartment {
+  /** The department id. */
+  id: number;
+  /** The department's name. */
+  name: string;
+  /** The id of the account the department belongs to. */
+  account: number;
+}
+
+/**
+ * A feature enabled on an account, as `/me` lists it.
+ *
+ * @example The invoicing feature of a product
+ * ```ts
+ * import type { MockFeature } from "@armor-api/auth/testing";
+ *
+ * const feature: MockFeature = {
+ *   accountId: 1001,
+ *   feature: "AA-CORE.INVOICING",
+ *   productId: 1,
+ *   featureId: 19,
+ * };
+ * ```
+ */
+export interface MockFeature {
+  /** The account the feature is enabled on. */
+  accountId: number;
+  /** The feature's name, e.g. `"AA-CORE"` or `"AA-CORE.INVOICING"`. */
+  feature: string;
+  /** The product's id. */
+  productId: number;
+  /** The feature's id within its product (PowerShell dialect only); defaults to 0. */
+  featureId?: number;
 }
 
 /**
  * A user the mock Armor API accepts at `POST /auth/authorize`.
+ *
+ * Departments, permissions and features default to one department per account, a short
+ * list of permission ids per account and one feature per product and product feature, so
+ * that `/me` is never bare.
  *
  * @example A user whose login waits for multi-factor approval
  * ```ts
@@ -43,6 +149,7 @@ export interface MockAccount {
  *   username: "ops@example.com",
  *   password: "correct horse",
  *   accounts: [{ id: 3001, name: "Ops" }],
+ *   permissions: { "3001": ["1", "7"] },
  *   mfaDelayMs: 50,
  * };
  * const mock = createMockArmorApi({ users: [user] });
@@ -57,8 +164,18 @@ export interface MockUser {
   firstName?: string;
   /** The last name `/me` reports; defaults to `""`. */
   lastName?: string;
+  /** The user id the OpenAPI `/me` reports in `links.userId`; defaults to the user's position + 1. */
+  userId?: number;
+  /** Seconds until the password expires, sent as a string by the OpenAPI `/me`; defaults to 90 days. */
+  passwordExpiry?: number;
   /** The accounts the user can act on; defaults to none. */
   accounts?: MockAccount[];
+  /** The user's departments; defaults to one per account. */
+  departments?: MockDepartment[];
+  /** Permission ids by account id; defaults to the same short list for each account. */
+  permissions?: Record<string, string[]>;
+  /** The features enabled on the user's accounts; defaults to those of the accounts' products. */
+  features?: MockFeature[];
   /**
    * How long `POST /auth/authorize` waits (real time) before answering, as if the user
    * had to approve a multi-factor prompt. The wait ends early if the client disconnects.
@@ -72,9 +189,9 @@ export interface MockUser {
  * A fault that sets `status`, `body` or `headers` answers the request itself: with
  * `status` (default 500), `headers`, and `body`. A string or `Uint8Array` body is sent as
  * it is (a string as `text/plain` unless `headers` names a content type), `null` sends
- * no body, any other value is sent as JSON; without a `body` the mock sends
- * `{"Message": "Injected fault (HTTP <status>)"}`. A fault with only `delayMs` lets the
- * real route answer after the delay.
+ * no body, any other value is sent as JSON; without a `body` the mock sends its
+ * dialect's error body, e.g. `{"Message": "Injected fault (HTTP <status>)"}`. A fault
+ * with only `delayMs` lets the real route answer after the delay.
  *
  * @example Fail the next reissue with a 503, then let it work again
  * ```ts
@@ -183,17 +300,33 @@ export interface MockArmorApiApp {
  * ```
  */
 export interface MockArmorApiOptions {
+  /** Which documented shapes to serve; defaults to `"powershell"` (see {@linkcode MockDialect}). */
+  dialect?: MockDialect;
   /** The users the mock accepts; defaults to {@linkcode DEFAULT_MOCK_USER} only. */
   users?: MockUser[];
   /** The clock that decides code and token expiry; defaults to a new {@linkcode MockClock}. */
   clock?: MockClock;
   /**
-   * The `expires_in` value the token calls send; defaults to 15. The mock reads it as
-   * minutes when it is at most 120, else as seconds, as a robust client should.
+   * The `expires_in` value the token calls send; defaults to 15 in the PowerShell dialect
+   * and 900 in the OpenAPI one. The mock reads it as minutes when it is at most 120, else
+   * as seconds, as a robust client should.
    */
   expiresIn?: number;
   /** How long an authorization code can be redeemed, by the mock clock; defaults to 120 000 ms. */
   codeLifetimeMs?: number;
+  /**
+   * How many failed logins in a row for one user name are answered 401 before authorize
+   * answers 429 (with `Retry-After`) to every login for that name; defaults to 5.
+   * A successful login resets the count; `Infinity` never locks.
+   */
+  maxFailedLogins?: number;
+  /** How long (by the mock clock) a locked user name gets 429; defaults to 60 000 ms. */
+  lockoutMs?: number;
+  /**
+   * Whether a reissue revokes the token it replaced, as a real server may; defaults to
+   * `false` (the old token lives on until it expires).
+   */
+  revokeOnReissue?: boolean;
 }
 
 /**
@@ -228,50 +361,9 @@ export const DEFAULT_MOCK_USER: MockUser = Object.freeze({
   ]) as MockAccount[],
 });
 
-interface AccountJson {
-  ID: number;
-  Name: string;
-  Currency: string;
-  Status: string;
-  Parent: number;
-}
-
-interface UserState {
-  username: string;
-  password: string;
-  mfaDelayMs: number;
-  accountIds: Set<string>;
-  accounts: AccountJson[];
-  me: Record<string, unknown>;
-}
-
-interface TokenState {
-  user: UserState;
-  expiresAt: number;
-  revoked: boolean;
-}
-
-interface CodeState {
-  user: UserState;
-  expiresAt: number;
-}
-
-interface RequestState {
-  record: MockRequestRecord;
-  /** Aborted by the first `abortPending()` after the request arrived. */
-  stop: AbortSignal;
-}
-
-interface QueuedFault {
-  fault: MockFault;
-  remaining: number;
-}
-
-const NULL_BODY_STATUSES = new Set([204, 205, 304]);
-const DENIED = "Authorization has been denied for this request.";
-
 /**
- * An in-memory stand-in for the Armor API's login flow, `/me` and `/accounts`.
+ * An in-memory stand-in for the Armor API's login flow, `/me` and `/accounts`, serving
+ * the shapes Armor documents in one of two {@linkcode MockDialect}s.
  *
  * Its {@linkcode MockArmorApi.app} is a Hono app: call `app.request()` in-process, or
  * serve `app.fetch` on a socket (see {@linkcode serveMockArmorApi}). Codes and tokens
@@ -299,9 +391,11 @@ const DENIED = "Authorization has been denied for this request.";
  *   grant_type: "authorization_code",
  * })).json();
  * const me = await mock.app.request("/me", {
- *   headers: { Authorization: `FH-AUTH ${access_token}` },
+ *   headers: { Authorization: `FH-AUTH ${access_token}`, "X-Account-Context": "1001" },
  * });
- * assert.equal((await me.json()).UserName, "demo@example.com");
+ * const body = await me.json();
+ * assert.equal(body.User[0].UserName, "demo@example.com");
+ * assert.equal(body.Accounts[0].ID, 1001);
  * assert.equal(mock.count("/auth/token"), 1);
  * ```
  */
@@ -334,6 +428,20 @@ export class MockArmorApi {
   readonly clock: MockClock;
 
   /**
+   * The documented shapes this mock serves.
+   *
+   * @example The default is the PowerShell dialect
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { createMockArmorApi } from "@armor-api/auth/testing";
+   *
+   * assert.equal(createMockArmorApi().dialect, "powershell");
+   * assert.equal(createMockArmorApi({ dialect: "openapi" }).dialect, "openapi");
+   * ```
+   */
+  readonly dialect: MockDialect;
+
+  /**
    * Every request received, in order of arrival, with the status it got.
    *
    * @example Check what a client sent
@@ -351,26 +459,17 @@ export class MockArmorApi {
    * assert.equal(mock.requests[0].status, 401);
    * ```
    */
-  readonly requests: MockRequestRecord[] = [];
+  readonly requests: MockRequestRecord[];
 
-  #users = new Map<string, UserState>();
-  #codes = new Map<string, CodeState>();
-  #tokens = new Map<string, TokenState>();
-  #issued: string[] = [];
-  #faults: QueuedFault[] = [];
-  #counts = new Map<string, number>();
-  #pending = new AbortController();
-  #requestStates = new WeakMap<Request, RequestState>();
-  #expiresIn: number;
-  #tokenLifetimeMs: number;
-  #codeLifetimeMs: number;
+  #state: MockState;
 
   /**
-   * Makes a mock with the given users, clock and lifetimes.
+   * Makes a mock with the given dialect, users, clock and lifetimes.
    *
-   * @param options The users, clock and lifetimes; all optional
-   * @throws {TypeError} If two users share a username
-   * @throws {RangeError} If `expiresIn` or `codeLifetimeMs` is not a usable number
+   * @param options The dialect, users, clock and lifetimes; all optional
+   * @throws {TypeError} If two users share a username, or the dialect is unknown
+   * @throws {RangeError} If `expiresIn`, `codeLifetimeMs`, `maxFailedLogins` or
+   * `lockoutMs` is not a usable number
    *
    * @example A mock with its own user
    * ```ts
@@ -382,31 +481,11 @@ export class MockArmorApi {
    * ```
    */
   constructor(options: MockArmorApiOptions = {}) {
-    const {
-      users = [DEFAULT_MOCK_USER],
-      clock = new MockClock(),
-      expiresIn = 15,
-      codeLifetimeMs = 120_000,
-    } = options;
-    if (!Number.isFinite(expiresIn)) {
-      throw new RangeError(`Option expiresIn must be a finite number, got ${expiresIn}`);
-    }
-    if (!Number.isFinite(codeLifetimeMs) || codeLifetimeMs < 0) {
-      throw new RangeError(
-        `Option codeLifetimeMs must be a finite number >= 0, got ${codeLifetimeMs}`,
-      );
-    }
-    this.clock = clock;
-    this.#expiresIn = expiresIn;
-    this.#tokenLifetimeMs = expiresIn <= 120 ? expiresIn * 60_000 : expiresIn * 1_000;
-    this.#codeLifetimeMs = codeLifetimeMs;
-    for (const user of users) {
-      if (this.#users.has(user.username)) {
-        throw new TypeError(`Duplicate mock user "${user.username}": give each user its own name`);
-      }
-      this.#users.set(user.username, userState(user));
-    }
-    this.app = this.#createApp();
+    this.#state = new MockState(options, [DEFAULT_MOCK_USER]);
+    this.clock = this.#state.clock;
+    this.dialect = this.#state.settings.dialect;
+    this.requests = this.#state.requests;
+    this.app = createApp(this.#state);
   }
 
   /**
@@ -425,7 +504,7 @@ export class MockArmorApi {
    * ```
    */
   get issuedTokens(): readonly string[] {
-    return this.#issued;
+    return this.#state.issued;
   }
 
   /**
@@ -446,7 +525,7 @@ export class MockArmorApi {
    * ```
    */
   count(path: string): number {
-    return this.#counts.get(path) ?? 0;
+    return this.#state.counts.get(path) ?? 0;
   }
 
   /**
@@ -470,21 +549,7 @@ export class MockArmorApi {
    * ```
    */
   inject(fault: MockFault): void {
-    const { status, body, times = 1, delayMs } = fault;
-    if (status !== undefined && !(Number.isInteger(status) && status >= 200 && status <= 599)) {
-      throw new RangeError(`Fault status must be an integer from 200 to 599, got ${status}`);
-    }
-    if (!(times === Infinity || (Number.isInteger(times) && times >= 1))) {
-      throw new RangeError(`Fault times must be an integer >= 1 or Infinity, got ${times}`);
-    }
-    if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0)) {
-      throw new RangeError(`Fault delayMs must be a finite number >= 0, got ${delayMs}`);
-    }
-    if (NULL_BODY_STATUSES.has(status ?? 500) && body !== undefined && body !== null) {
-      throw new TypeError(`Fault status ${status} cannot have a body: drop the body`);
-    }
-    const copy = { ...fault, headers: fault.headers && { ...fault.headers } };
-    this.#faults.push({ fault: copy, remaining: times });
+    this.#state.faults.add(fault);
   }
 
   /**
@@ -502,7 +567,7 @@ export class MockArmorApi {
    * ```
    */
   clearFaults(): void {
-    this.#faults.length = 0;
+    this.#state.faults.clear();
   }
 
   /**
@@ -521,7 +586,7 @@ export class MockArmorApi {
    * ```
    */
   revokeToken(token: string): void {
-    const state = this.#tokens.get(token);
+    const state = this.#state.tokens.get(token);
     if (state !== undefined) state.revoked = true;
   }
 
@@ -539,7 +604,7 @@ export class MockArmorApi {
    * ```
    */
   revokeAll(): void {
-    for (const state of this.#tokens.values()) state.revoked = true;
+    for (const state of this.#state.tokens.values()) state.revoked = true;
   }
 
   /**
@@ -558,7 +623,7 @@ export class MockArmorApi {
    * ```
    */
   isTokenValid(token: string): boolean {
-    return this.#liveToken(token) !== undefined;
+    return this.#state.liveToken(token) !== undefined;
   }
 
   /**
@@ -581,13 +646,12 @@ export class MockArmorApi {
    * ```
    */
   abortPending(): void {
-    this.#pending.abort();
-    this.#pending = new AbortController();
+    this.#state.abortPending();
   }
 
   /**
-   * Forgets every request, code, token and fault, as if the mock were new. Users, clock
-   * and lifetimes stay.
+   * Forgets every request, code, token, failed login and fault, as if the mock were new.
+   * Users, clock, dialect and lifetimes stay.
    *
    * @example Start a test from a clean slate
    * ```ts
@@ -602,232 +666,18 @@ export class MockArmorApi {
    * ```
    */
   reset(): void {
-    this.requests.length = 0;
-    this.#counts.clear();
-    this.#codes.clear();
-    this.#tokens.clear();
-    this.#issued.length = 0;
-    this.#faults.length = 0;
-  }
-
-  #liveToken(token: string): TokenState | undefined {
-    const state = this.#tokens.get(token);
-    if (state === undefined || state.revoked || this.clock.now() >= state.expiresAt) {
-      return undefined;
-    }
-    return state;
-  }
-
-  #issueToken(user: UserState): string {
-    const token = toHex(randomBytes(16));
-    this.#tokens.set(token, {
-      user,
-      expiresAt: this.clock.now() + this.#tokenLifetimeMs,
-      revoked: false,
-    });
-    this.#issued.push(token);
-    return token;
-  }
-
-  #takeFault(path: string): MockFault | undefined {
-    const index = this.#faults.findIndex(({ fault }) =>
-      fault.path === undefined || fault.path === path
-    );
-    if (index === -1) return undefined;
-    const queued = this.#faults[index];
-    if (--queued.remaining <= 0) this.#faults.splice(index, 1);
-    return queued.fault;
-  }
-
-  /** Waits in real time; `undefined` if the whole time passed, else the answer to give. */
-  async #wait(c: Context, ms: number): Promise<Response | undefined> {
-    const client = c.req.raw.signal;
-    const stop = this.#requestStates.get(c.req.raw)?.stop ?? this.#pending.signal;
-    if (await wait(ms, [client, stop])) return undefined;
-    // 499 (nginx's "client closed request") is not in Hono's status union: build it by hand.
-    if (client.aborted) return jsonResponse({ Message: "Client closed the request" }, 499);
-    return jsonResponse(
-      { Message: "The mock Armor API stopped waiting: it is shutting down" },
-      503,
-    );
-  }
-
-  /** Reads the logged body as a JSON object, or returns the 415/400 answer. */
-  #jsonObject(c: Context): Record<string, unknown> | Response {
-    const type = c.req.header("content-type");
-    if (type === undefined || type.split(";", 1)[0].trim().toLowerCase() !== "application/json") {
-      return c.json({ Message: "Content-Type must be application/json" }, 415);
-    }
-    const body = this.#requestStates.get(c.req.raw)?.record.body;
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return c.json({ Message: "The request body must be a JSON object" }, 400);
-    }
-    return body as Record<string, unknown>;
-  }
-
-  /** Finds the user behind `Authorization: FH-AUTH <token>`, or returns the 401/403 answer. */
-  #authenticate(c: Context): UserState | Response {
-    const header = c.req.header("authorization");
-    const match = header === undefined ? null : /^FH-AUTH +(\S+)\s*$/i.exec(header);
-    const state = match === null ? undefined : this.#liveToken(match[1]);
-    if (state === undefined) {
-      return c.json({ Message: DENIED }, 401, { "www-authenticate": "FH-AUTH" });
-    }
-    const context = c.req.header("x-account-context");
-    if (context !== undefined && !state.user.accountIds.has(context.trim())) {
-      return c.json({ Message: `Account ${context} is not available to this user` }, 403);
-    }
-    return state.user;
-  }
-
-  #createApp(): Hono {
-    const app = new Hono();
-
-    app.use(async (c, next) => {
-      const raw = c.req.raw;
-      const path = c.req.path;
-      const record: MockRequestRecord = {
-        method: raw.method,
-        path,
-        headers: Object.fromEntries(raw.headers),
-        body: undefined,
-        time: this.clock.now(),
-        status: 0,
-      };
-      this.requests.push(record);
-      this.#requestStates.set(raw, { record, stop: this.#pending.signal });
-      this.#counts.set(path, (this.#counts.get(path) ?? 0) + 1);
-      if (raw.body !== null) {
-        try {
-          record.body = parseBody(await raw.text());
-        } catch {
-          record.status = 400;
-          return c.json({ Message: "The request body could not be read" }, 400);
-        }
-      }
-      await next();
-      record.status = c.res.status;
-    });
-
-    app.use(async (c, next) => {
-      const fault = this.#takeFault(c.req.path);
-      if (fault === undefined) return await next();
-      if (fault.delayMs) {
-        const stopped = await this.#wait(c, fault.delayMs);
-        if (stopped !== undefined) return stopped;
-      }
-      if (fault.status === undefined && fault.body === undefined && fault.headers === undefined) {
-        return await next();
-      }
-      return faultResponse(fault);
-    });
-
-    app.post("/auth/authorize", async (c) => {
-      const body = this.#jsonObject(c);
-      if (body instanceof Response) return body;
-      const { username, password } = body;
-      if (typeof username !== "string" || typeof password !== "string") {
-        return c.json({ Message: "The username and password must be strings" }, 400);
-      }
-      const user = this.#users.get(username);
-      if (user === undefined || user.password !== password) {
-        return c.json({ Message: "Invalid username or password" }, 401);
-      }
-      if (user.mfaDelayMs > 0) {
-        const stopped = await this.#wait(c, user.mfaDelayMs);
-        if (stopped !== undefined) return stopped;
-      }
-      const code = toBase64(randomBytes(32));
-      this.#codes.set(code, { user, expiresAt: this.clock.now() + this.#codeLifetimeMs });
-      return c.json({ redirect_uri: null, code, success: true });
-    });
-
-    app.post("/auth/token", (c) => {
-      const body = this.#jsonObject(c);
-      if (body instanceof Response) return body;
-      const keys = Object.keys(body);
-      if (
-        keys.length !== 2 || typeof body.code !== "string" || typeof body.grant_type !== "string"
-      ) {
-        return c.json({
-          error: "invalid_request",
-          error_description: "The body must be exactly {code, grant_type}, both strings",
-        }, 400);
-      }
-      if (body.grant_type !== "authorization_code") {
-        return c.json({
-          error: "unsupported_grant_type",
-          error_description: "The grant_type must be authorization_code",
-        }, 400);
-      }
-      const entry = this.#codes.get(body.code);
-      if (entry !== undefined) this.#codes.delete(body.code);
-      if (entry === undefined || this.clock.now() > entry.expiresAt) {
-        return c.json({
-          error: "invalid_grant",
-          error_description: "The code is unknown, already used or expired",
-        }, 400);
-      }
-      return c.json({
-        access_token: this.#issueToken(entry.user),
-        id_token: toBase64(randomBytes(48)),
-        expires_in: this.#expiresIn,
-        token_type: "Bearer",
-      });
-    });
-
-    app.post("/auth/token/reissue", (c) => {
-      const body = this.#jsonObject(c);
-      if (body instanceof Response) return body;
-      if (typeof body.token !== "string") {
-        return c.json({ Message: "The token must be a string" }, 400);
-      }
-      const state = this.#liveToken(body.token);
-      if (state === undefined) return c.json({ Message: DENIED }, 401);
-      return c.json({
-        access_token: this.#issueToken(state.user),
-        id_token: null,
-        expires_in: this.#expiresIn,
-        token_type: "Bearer",
-      });
-    });
-
-    app.get("/me", (c) => {
-      const user = this.#authenticate(c);
-      return user instanceof Response ? user : c.json(user.me);
-    });
-
-    app.get("/accounts", (c) => {
-      const user = this.#authenticate(c);
-      return user instanceof Response ? user : c.json(user.accounts);
-    });
-
-    const allowed: Record<string, string> = {
-      "/auth/authorize": "POST",
-      "/auth/token": "POST",
-      "/auth/token/reissue": "POST",
-      "/me": "GET, HEAD",
-      "/accounts": "GET, HEAD",
-    };
-    for (const [path, allow] of Object.entries(allowed)) {
-      app.all(path, (c) => c.json({ Message: `Use ${allow} on ${path}` }, 405, { allow }));
-    }
-
-    app.notFound((c) => c.json({ Message: `No route for ${c.req.method} ${c.req.path}` }, 404));
-    app.onError((error, c) =>
-      c.json({ Message: `The mock Armor API failed: ${(error as Error).message}` }, 500)
-    );
-    return app;
+    this.#state.reset();
   }
 }
 
 /**
  * Makes a mock Armor API: the same as `new MockArmorApi(options)`.
  *
- * @param options The users, clock and lifetimes; all optional
+ * @param options The dialect, users, clock and lifetimes; all optional
  * @returns A new mock with its own state
- * @throws {TypeError} If two users share a username
- * @throws {RangeError} If `expiresIn` or `codeLifetimeMs` is not a usable number
+ * @throws {TypeError} If two users share a username, or the dialect is unknown
+ * @throws {RangeError} If `expiresIn`, `codeLifetimeMs`, `maxFailedLogins` or
+ * `lockoutMs` is not a usable number
  *
  * @example A mock whose codes and tokens expire by a clock the test moves
  * ```ts
@@ -835,13 +685,14 @@ export class MockArmorApi {
  * import { createMockArmorApi, MockClock } from "@armor-api/auth/testing";
  *
  * const clock = new MockClock(0);
- * const mock = createMockArmorApi({ clock });
+ * const mock = createMockArmorApi({ clock, dialect: "openapi" });
  * const res = await mock.app.request("/auth/authorize", {
  *   method: "POST",
  *   headers: { "Content-Type": "application/json" },
  *   body: JSON.stringify({ username: "demo@example.com", password: "demo-password" }),
  * });
- * const { code } = await res.json();
+ * const { code, expiresIn } = await res.json();
+ * assert.equal(expiresIn, 120);
  * clock.advance(120_001); // the code is now too old to redeem
  * const token = await mock.app.request("/auth/token", {
  *   method: "POST",
@@ -849,72 +700,9 @@ export class MockArmorApi {
  *   body: JSON.stringify({ code, grant_type: "authorization_code" }),
  * });
  * assert.equal(token.status, 400);
+ * assert.equal((await token.json()).error, "invalid_grant");
  * ```
  */
 export function createMockArmorApi(options?: MockArmorApiOptions): MockArmorApi {
   return new MockArmorApi(options);
-}
-
-function userState(user: MockUser): UserState {
-  const accounts = (user.accounts ?? []).map((account): AccountJson => ({
-    ID: account.id,
-    Name: account.name,
-    Currency: account.currency ?? "USD",
-    Status: account.status ?? "Claimed",
-    Parent: account.parent ?? -1,
-  }));
-  return {
-    username: user.username,
-    password: user.password,
-    mfaDelayMs: user.mfaDelayMs ?? 0,
-    accountIds: new Set(accounts.map((account) => String(account.ID))),
-    accounts,
-    me: {
-      UserName: user.username,
-      FirstName: user.firstName ?? "",
-      LastName: user.lastName ?? "",
-      Accounts: accounts,
-      Departments: [],
-      Permissions: [],
-      Features: [],
-    },
-  };
-}
-
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function jsonResponse(body: unknown, status: number): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json" },
-  });
-}
-
-function faultResponse(fault: MockFault): Response {
-  const status = fault.status ?? 500;
-  const headers = new Headers();
-  let body: BodyInit | null;
-  if (fault.body === undefined) {
-    body = NULL_BODY_STATUSES.has(status)
-      ? null
-      : JSON.stringify({ Message: `Injected fault (HTTP ${status})` });
-    if (body !== null) headers.set("content-type", "application/json");
-  } else if (fault.body === null) {
-    body = null;
-  } else if (typeof fault.body === "string") {
-    body = fault.body;
-  } else if (fault.body instanceof Uint8Array) {
-    body = fault.body.slice();
-  } else {
-    body = JSON.stringify(fault.body);
-    headers.set("content-type", "application/json");
-  }
-  for (const [name, value] of Object.entries(fault.headers ?? {})) headers.set(name, value);
-  return new Response(body, { status, headers });
 }

@@ -4,6 +4,14 @@
  * of every request and injectable faults. Call it in-process through its Hono app, or
  * serve it on a loopback port with {@linkcode serveMockArmorApi}.
  *
+ * The mock serves the shapes Armor's public sources document, never shapes made to suit
+ * a client, in one of two dialects ({@linkcode MockDialect}): `"powershell"` (the
+ * default), as the ArmorPowerShell module captured the live API (PascalCase `/me` with
+ * the user inside an array, `expires_in: 15` minutes, `token_type: "Bearer"`, ASP.NET
+ * `{"Message"}` errors), and `"openapi"`, as Armor's OpenAPI contracts describe it
+ * (camelCase `/me` with the user as an object, `expires_in: 900` seconds,
+ * `token_type: "FH-AUTH"`, `{"error", "error_description", "status"}` errors).
+ *
  * @example Log in against the in-process mock
  * ```ts
  * import assert from "node:assert/strict";

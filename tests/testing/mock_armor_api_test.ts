@@ -2,55 +2,22 @@ import assert from "node:assert/strict";
 import {
   createMockArmorApi,
   DEFAULT_MOCK_USER,
-  type MockArmorApi,
   MockArmorApi as MockArmorApiClass,
-  type MockArmorApiOptions,
   MockClock,
 } from "../../src/testing/mod.ts";
-
-const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
-const DEMO = { username: "demo@example.com", password: "demo-password" };
-const MINUTE = 60_000;
-
-function post(mock: MockArmorApi, path: string, body: unknown, init: RequestInit = {}) {
-  return mock.app.request(path, {
-    method: "POST",
-    headers: JSON_HEADERS,
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    ...init,
-  });
-}
-
-function get(mock: MockArmorApi, path: string, token?: string, headers: HeadersInit = {}) {
-  const all = new Headers(headers);
-  if (token !== undefined) all.set("Authorization", `FH-AUTH ${token}`);
-  return mock.app.request(path, { headers: all });
-}
-
-async function authorize(mock: MockArmorApi, credentials = DEMO): Promise<string> {
-  const res = await post(mock, "/auth/authorize", credentials);
-  assert.equal(res.status, 200);
-  return (await res.json()).code;
-}
-
-async function redeem(mock: MockArmorApi, code: string): Promise<Response> {
-  return await post(mock, "/auth/token", { code, grant_type: "authorization_code" });
-}
-
-async function login(mock: MockArmorApi): Promise<string> {
-  const res = await redeem(mock, await authorize(mock));
-  assert.equal(res.status, 200);
-  return (await res.json()).access_token;
-}
-
-async function reissue(mock: MockArmorApi, token: string): Promise<Response> {
-  return await post(mock, "/auth/token/reissue", { token });
-}
-
-function fixedMock(options: MockArmorApiOptions = {}) {
-  const clock = new MockClock(Date.UTC(2026, 10, 22, 10, 0, 0));
-  return { clock, mock: createMockArmorApi({ clock, ...options }) };
-}
+import {
+  assertError,
+  authorize,
+  DEMO,
+  fixedMock,
+  get,
+  JSON_HEADERS,
+  login,
+  MINUTE,
+  post,
+  redeem,
+  reissue,
+} from "./_mock.ts";
 
 Deno.test("MockClock stands still until advanced or set", () => {
   const clock = new MockClock(1_000);
@@ -88,11 +55,10 @@ Deno.test("authorize answers a base64 code of 32 bytes for the right password", 
 });
 
 Deno.test("authorize refuses wrong credentials with 401", async () => {
-  const { mock } = fixedMock();
+  const { mock } = fixedMock({ dialect: "openapi" });
   for (const credentials of [{ ...DEMO, password: "nope" }, { ...DEMO, username: "x@y.z" }]) {
     const res = await post(mock, "/auth/authorize", credentials);
-    assert.equal(res.status, 401);
-    assert.equal(typeof (await res.json()).Message, "string");
+    await assertError(res, "openapi", 401, "invalid_credentials");
   }
 });
 
@@ -146,26 +112,22 @@ Deno.test("token redeems a code for a 32-hex access token", async () => {
 });
 
 Deno.test("a code is single-use", async () => {
-  const { mock } = fixedMock();
+  const { mock } = fixedMock({ dialect: "openapi" });
   const code = await authorize(mock);
   assert.equal((await redeem(mock, code)).status, 200);
-  const again = await redeem(mock, code);
-  assert.equal(again.status, 400);
-  assert.equal((await again.json()).error, "invalid_grant");
+  await assertError(await redeem(mock, code), "openapi", 400, "invalid_grant");
   assert.equal(mock.issuedTokens.length, 1);
 });
 
 Deno.test("a code expires after two minutes by the mock clock", async () => {
-  const { clock, mock } = fixedMock();
+  const { clock, mock } = fixedMock({ dialect: "openapi" });
   const onTime = await authorize(mock);
   clock.advance(2 * MINUTE);
   assert.equal((await redeem(mock, onTime)).status, 200);
 
   const late = await authorize(mock);
   clock.advance(2 * MINUTE + 1);
-  const res = await redeem(mock, late);
-  assert.equal(res.status, 400);
-  assert.equal((await res.json()).error, "invalid_grant");
+  await assertError(await redeem(mock, late), "openapi", 400, "invalid_grant");
 });
 
 Deno.test("codeLifetimeMs changes how long a code lives", async () => {
@@ -176,10 +138,8 @@ Deno.test("codeLifetimeMs changes how long a code lives", async () => {
 });
 
 Deno.test("token refuses unknown codes, wrong grant types and extra fields", async () => {
-  const { mock } = fixedMock();
-  const unknown = await redeem(mock, "bm90IGEgY29kZQ==");
-  assert.equal(unknown.status, 400);
-  assert.equal((await unknown.json()).error, "invalid_grant");
+  const { mock } = fixedMock({ dialect: "openapi" });
+  await assertError(await redeem(mock, "bm90IGEgY29kZQ=="), "openapi", 400, "invalid_grant");
 
   const code = await authorize(mock);
   const cases: [unknown, string][] = [
@@ -189,9 +149,7 @@ Deno.test("token refuses unknown codes, wrong grant types and extra fields", asy
     [{ code: 1, grant_type: "authorization_code" }, "invalid_request"],
   ];
   for (const [body, error] of cases) {
-    const res = await post(mock, "/auth/token", body);
-    assert.equal(res.status, 400, JSON.stringify(body));
-    assert.equal((await res.json()).error, error);
+    await assertError(await post(mock, "/auth/token", body), "openapi", 400, error);
   }
   // None of the refused calls used the code up.
   assert.equal((await redeem(mock, code)).status, 200);
@@ -264,25 +222,6 @@ Deno.test("expiresIn of 120 or less is read as minutes", async () => {
   assert.throws(() => createMockArmorApi({ codeLifetimeMs: -1 }), RangeError);
 });
 
-Deno.test("/me describes the token's user and accounts", async () => {
-  const { mock } = fixedMock();
-  const res = await get(mock, "/me", await login(mock));
-  assert.equal(res.status, 200);
-  assert.equal(res.headers.get("content-type"), "application/json");
-  assert.deepEqual(await res.json(), {
-    UserName: "demo@example.com",
-    FirstName: DEFAULT_MOCK_USER.firstName,
-    LastName: DEFAULT_MOCK_USER.lastName,
-    Accounts: [
-      { ID: 1001, Name: "Demo Production", Currency: "USD", Status: "Claimed", Parent: -1 },
-      { ID: 1002, Name: "Demo Staging", Currency: "USD", Status: "Claimed", Parent: -1 },
-    ],
-    Departments: [],
-    Permissions: [],
-    Features: [],
-  });
-});
-
 Deno.test("/me and /accounts answer for the user who logged in", async () => {
   const { mock } = fixedMock({
     users: [
@@ -297,13 +236,22 @@ Deno.test("/me and /accounts answer for the user who logged in", async () => {
   const code = await authorize(mock, { username: "ops@example.com", password: "pw" });
   const token = (await (await redeem(mock, code)).json()).access_token;
   const me = await (await get(mock, "/me", token)).json();
-  assert.equal(me.UserName, "ops@example.com");
-  assert.equal(me.FirstName, "");
+  assert.equal(me.User[0].UserName, "ops@example.com");
+  assert.equal(me.User[0].FirstName, "");
+  assert.deepEqual(me.Accounts.map((account: { ID: number }) => account.ID), [7]);
   const accounts = await get(mock, "/accounts", token);
   assert.equal(accounts.status, 200);
-  assert.deepEqual(await accounts.json(), [
-    { ID: 7, Name: "Ops", Currency: "EUR", Status: "Active", Parent: 1001 },
-  ]);
+  assert.deepEqual(await accounts.json(), [{
+    id: 7,
+    name: "Ops",
+    currency: "EUR       ",
+    status: "Active",
+    parent: 1001,
+    products: { "AA-CORE": ["Monitoring", "Log Monitoring and Management", "Invoicing"] },
+    accountType: "Direct",
+    isSynced: false,
+    isFreeTrial: false,
+  }]);
 });
 
 Deno.test("authenticated routes refuse missing, malformed, revoked and expired tokens", async () => {

@@ -1,0 +1,50 @@
+// Who is calling: the user behind an FH-AUTH token, checked against X-Account-Context.
+import type { Context } from "hono";
+import { errorResponse } from "./_dialects.ts";
+import type { MockState, UserState } from "./_state.ts";
+
+/** The caller of an authenticated route. */
+export interface Caller {
+  user: UserState;
+  /** `true` when the request was signed with an API key rather than sent with a token. */
+  byKey: boolean;
+}
+
+/** The message ASP.NET sends with a 401, which the PowerShell dialect repeats. */
+const DENIED = "Authorization has been denied for this request.";
+
+/**
+ * Finds the caller of a request, or returns the 401 or 403 answer: 401 for a missing,
+ * unknown, revoked or expired token, 403 for an `X-Account-Context` the user lacks.
+ */
+export function authenticate(state: MockState, c: Context): Caller | Response {
+  const { dialect } = state.settings;
+  const header = c.req.header("authorization");
+  const match = header === undefined ? null : /^FH-AUTH +(\S+)\s*$/i.exec(header);
+  const token = match === null ? undefined : state.liveToken(match[1]);
+  if (token === undefined) {
+    return errorResponse(
+      dialect,
+      401,
+      "invalid_token",
+      dialect === "powershell"
+        ? DENIED
+        : "The access token is missing, unknown, revoked or expired",
+      { "www-authenticate": "FH-AUTH" },
+    );
+  }
+  return checkContext(state, c, { user: token.user, byKey: false });
+}
+
+function checkContext(state: MockState, c: Context, caller: Caller): Caller | Response {
+  const context = c.req.header("x-account-context");
+  if (context !== undefined && !caller.user.accountIds.has(context.trim())) {
+    return errorResponse(
+      state.settings.dialect,
+      403,
+      "invalid_account_context",
+      `Account ${context} is not available to this user`,
+    );
+  }
+  return caller;
+}
