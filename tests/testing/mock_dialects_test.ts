@@ -399,3 +399,33 @@ Deno.test("malformed requests, unknown routes and wrong methods get each dialect
     await assertError(await mock.app.request("/me"), dialect, 502, "injected_fault");
   }
 });
+
+Deno.test("waits ended early answer 503 or 499 with each dialect's body", async () => {
+  for (const dialect of DIALECTS) {
+    const { mock } = fixedMock({ dialect });
+    mock.inject({ delayMs: 10_000, times: 2 });
+    const pending = mock.app.request("/me");
+    mock.abortPending();
+    await assertError(await pending, dialect, 503, "temporarily_unavailable");
+    const gone = await mock.app.request(
+      new Request("http://mock.test/me", { signal: AbortSignal.timeout(10) }),
+    );
+    await assertError(gone, dialect, 499, "client_closed_request");
+  }
+});
+
+Deno.test("every route answers in the dialect it was made with", async () => {
+  const { mock } = fixedMock({ dialect: "openapi" });
+  const token = await login(mock);
+  const me = await (await get(mock, "/me", token)).json();
+  assert.deepEqual(Object.keys(me), ["user", "accounts", "permissions", "features"]);
+  const ps = fixedMock().mock;
+  const psMe = await (await get(ps, "/me", await login(ps))).json();
+  assert.deepEqual(Object.keys(psMe), [
+    "User",
+    "Accounts",
+    "Departments",
+    "Permissions",
+    "Features",
+  ]);
+});
