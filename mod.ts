@@ -33,9 +33,18 @@ export {
   armorPskSigner,
   MAX_NONCE_LENGTH,
 } from "./src/armor_psk.ts";
-export { ArmorSession, DEFAULT_AUTHORIZE_TIMEOUT_MS } from "./src/armor_session.ts";
+export { ArmorSession } from "./src/armor_session.ts";
 export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/armor_session.ts";
-export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./src/_call.ts";
+export {
+  requestArmorApiToken,
+  type RequestArmorApiTokenOptions,
+} from "./src/request_armor_api_token.ts";
+export {
+  DEFAULT_API_VERSION,
+  DEFAULT_AUTHORIZE_TIMEOUT_MS,
+  DEFAULT_BASE_URL,
+  DEFAULT_TIMEOUT_MS,
+} from "./src/defaults.ts";
 export type { ArmorCallOptions } from "./src/_call.ts";
 export {
   ArmorApiError,
@@ -44,11 +53,21 @@ export {
   ArmorCancelledError,
   MAX_RESPONSE_BYTES,
 } from "./src/errors.ts";
-export type { ArmorAccount, ArmorIdentity } from "./src/identity.ts";
+export type { ArmorAccount, ArmorDepartment, ArmorFeature, ArmorIdentity } from "./src/identity.ts";
 export {
+  CLAIM_GRACE_MS,
+  CLAIM_RETRY_MS,
+  CLOCK_SKEW_MS,
+  isRenewalDue,
+  jitteredRenewAt,
+  LOGIN_CLAIM_ATTEMPTS,
+  LOGIN_CLAIM_BACKOFF_MS,
+  LOGIN_POLL_MS,
   MAX_SESSION_MINUTES,
+  mayRetryRenewal,
   MUST_RENEW_MS,
   mustRenew,
+  RENEW_JITTER,
   RENEW_WHEN_REMAINING,
   renewAt,
   RETRY_MAX_MS,
@@ -57,11 +76,8 @@ export {
   SECONDS_THRESHOLD,
   sessionLengthMs,
   shouldRenew,
+  STORE_ATTEMPTS,
 } from "./src/renewal.ts";
-export {
-  requestArmorApiToken,
-  type RequestArmorApiTokenOptions,
-} from "./src/request_armor_api_token.ts";
 export { ACCESS_TOKEN_PATTERN, ArmorApiToken } from "./src/token.ts";
 export {
   type ArmorStoredSession,

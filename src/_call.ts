@@ -1,9 +1,10 @@
-// What the two token calls share: reading their options (explicit option, else the
-// session's, else the default), building the request and its redacted plan, whatIf and
-// confirm, and sending it through the pipeline.
+// What the two public token calls share: reading their options (explicit option, else
+// the session's, else the default) into an endpoint, whatIf and confirm, and handing a
+// new token to the session. Sending is the session-free core's (`_token_core.ts`).
 
-import { type Outgoing, sendJson, type Transport } from "./_http.ts";
-import { REDACTED } from "./_redact.ts";
+import type { Outgoing } from "./_http.ts";
+import { type SessionHandle, sessionHandle } from "./_session_registry.ts";
+import { sendForToken, type TokenEndpoint } from "./_token_core.ts";
 import {
   checkApiVersion,
   checkBaseUrl,
@@ -12,17 +13,11 @@ import {
   checkSignal,
   checkTimeout,
 } from "./_validate.ts";
+import { DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./defaults.ts";
 import { ArmorCancelledError } from "./errors.ts";
 import type { ArmorSession } from "./armor_session.ts";
-import { sessionDefaults } from "./_session_defaults.ts";
-import { type ArmorApiToken, parseTokenBody } from "./token.ts";
+import type { ArmorApiToken } from "./token.ts";
 import type { ArmorApiVersion, ArmorConfirm, ArmorLogger, ArmorRequestPlan } from "./types.ts";
-
-/** The production Armor API. */
-export const DEFAULT_BASE_URL = "https://api.armor.com";
-
-/** The default timeout of a call, in milliseconds (30 s). */
-export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * The options both token calls take.
@@ -58,107 +53,59 @@ export interface ArmorCallOptions {
 
 /** The options of one call, checked and with their defaults filled in. */
 export interface ResolvedCall {
-  /** The checked base URL's href, ending with "/". */
-  baseUrl: string;
-  apiVersion: ArmorApiVersion;
-  session?: ArmorSession;
-  transport: Transport;
+  endpoint: TokenEndpoint;
+  session?: SessionHandle;
+  signal?: AbortSignal;
   whatIf: boolean;
   confirm?: ArmorConfirm;
-  now: () => number;
-}
-
-// Base URLs already checked, by the string given: a call does not parse its base URL
-// again. Bounded, since a caller may use many.
-const checkedBases = new Map<string, string>();
-
-/** The href of a checked base URL (ending with "/"); TypeError for a bad one. */
-function baseHref(value: unknown): string {
-  const key = typeof value === "string" ? value : value instanceof URL ? value.href : undefined;
-  const cached = key === undefined ? undefined : checkedBases.get(key);
-  if (cached !== undefined) return cached;
-  const href = checkBaseUrl(value).href;
-  if (checkedBases.size >= 64) checkedBases.clear();
-  checkedBases.set(key!, href);
-  return href;
 }
 
 /** Checks the shared options; throws TypeError or RangeError before anything is sent. */
 export function resolveCall(options: ArmorCallOptions): ResolvedCall {
-  const session = options.session;
-  const defaults = session === undefined ? undefined : sessionDefaults(session);
-  const baseUrl = baseHref(options.baseUrl ?? defaults?.baseUrl ?? DEFAULT_BASE_URL);
-  if (defaults !== undefined && baseUrl !== defaults.baseUrl.href) {
-    // The session's token (and the session) belong to its own server only.
+  const session = options.session === undefined ? undefined : sessionHandle(options.session);
+  if (session?.usesApiKey) {
     throw new TypeError(
-      `baseUrl ${baseUrl} is not the session's (${defaults.baseUrl.href}): leave it out with a session`,
+      "This session signs with an API key: it has no token to request or reissue",
     );
   }
-  const apiVersion = checkApiVersion(options.apiVersion, defaults?.apiVersion ?? "v1.0");
-  const fetchImpl = checkFunction<typeof fetch>(options.fetch, "fetch") ?? defaults?.fetch ??
-    globalThis.fetch;
-  const logger = checkFunction<ArmorLogger>(options.logger, "logger") ?? defaults?.logger;
-  return {
-    baseUrl,
-    apiVersion,
-    session,
-    transport: {
-      fetch: fetchImpl,
-      signal: checkSignal(options.signal),
-      timeout: checkTimeout(options.timeout, defaults?.timeout ?? DEFAULT_TIMEOUT_MS),
-      logger,
-    },
-    whatIf: checkBoolean(options.whatIf, "whatIf"),
-    confirm: checkFunction<ArmorConfirm>(options.confirm, "confirm"),
-    now: checkFunction<() => number>(options.now, "now") ?? defaults?.now ?? Date.now,
-  };
-}
-
-const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  accept: "application/json",
-  "content-type": "application/json",
-});
-
-/**
- * Builds a JSON POST to `path` under the base URL. `secretFields` names the body fields
- * whose values are secrets; they are redacted in the plan.
- */
-export function jsonPost(
-  call: Pick<ResolvedCall, "baseUrl" | "apiVersion">,
-  path: string,
-  body: Record<string, string>,
-  secretFields: readonly string[],
-): Outgoing {
-  // The base ends with "/" and `path` is relative with no dot segments: a join is exact.
-  const url = call.baseUrl + path;
-  const shown: Record<string, string> = {};
-  const secrets: string[] = [];
-  for (const [name, value] of Object.entries(body)) {
-    if (secretFields.includes(name)) {
-      shown[name] = REDACTED;
-      secrets.push(value);
-    } else {
-      shown[name] = value;
+  const own = session?.endpoint;
+  if (options.baseUrl === null) throw new TypeError("baseUrl must be a string or a URL, got null");
+  let baseUrl = own?.baseUrl;
+  if (options.baseUrl !== undefined || own === undefined) {
+    baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL).href;
+    if (own !== undefined && baseUrl !== own.baseUrl) {
+      // The session's token (and the session) belong to its own server only.
+      throw new TypeError(
+        `baseUrl ${baseUrl} is not the session's (${own.baseUrl}): leave it out with a session`,
+      );
     }
   }
+  const fetchImpl = checkFunction<typeof fetch>(options.fetch, "fetch");
+  const logger = checkFunction<ArmorLogger>(options.logger, "logger");
+  const now = checkFunction<() => number>(options.now, "now");
+  const overrides = options.apiVersion !== undefined || fetchImpl !== undefined ||
+    logger !== undefined || now !== undefined || options.timeout !== undefined;
+  const endpoint: TokenEndpoint = own !== undefined && !overrides ? own : {
+    baseUrl: baseUrl!,
+    apiVersion: checkApiVersion(options.apiVersion, own?.apiVersion ?? DEFAULT_API_VERSION),
+    fetch: fetchImpl ?? own?.fetch,
+    timeout: checkTimeout(options.timeout, own?.timeout ?? DEFAULT_TIMEOUT_MS),
+    logger: logger ?? own?.logger,
+    now: now ?? own?.now ?? Date.now,
+  };
   return {
-    plan: {
-      method: "POST",
-      url,
-      apiVersion: call.apiVersion,
-      headers: { ...JSON_HEADERS },
-      body: shown,
-    },
-    url,
-    headers: JSON_HEADERS as Record<string, string>,
-    body: JSON.stringify(body),
-    secrets,
+    endpoint,
+    session,
+    signal: checkSignal(options.signal),
+    whatIf: checkBoolean(options.whatIf, "whatIf"),
+    confirm: checkFunction<ArmorConfirm>(options.confirm, "confirm"),
   };
 }
 
 /**
  * Runs a token call: `whatIf` resolves with the plan; `confirm` may cancel; otherwise
- * sends and resolves with the checked token.
+ * sends once and resolves with the checked token, which a session then adopts (unless
+ * it was disconnected meanwhile).
  */
 export async function runTokenCall(
   call: ResolvedCall,
@@ -173,7 +120,8 @@ export async function runTokenCall(
       );
     }
   }
-  // Stamp the token when the request leaves: its expiry errs early, never late.
-  const sentAt = call.now();
-  return await sendJson(out, call.transport, (json) => parseTokenBody(json, sentAt, out.secrets));
+  const generation = call.session?.generation() ?? 0;
+  const token = await sendForToken(call.endpoint, out, call.signal);
+  if (call.session !== undefined) await call.session.adopt(token, generation);
+  return token;
 }

@@ -1,10 +1,25 @@
-// The shared request pipeline of the token calls: one place that sends a JSON request,
-// enforces the timeout, the caller's signal and the size cap, never follows a
-// redirect, and turns every outcome into a JSON object or an ArmorApiError.
+// The shared request pipeline: one place that sends a request, enforces the timeout,
+// the caller's signal and the size cap, never follows a redirect, and turns every
+// outcome into a JSON object or an ArmorApiError. The token calls, the login and
+// `session.fetch` all send through here.
+//
+// Deadlines are per call (`AbortSignal.timeout`): they run on the runtime's monotonic
+// timers, never on the wall clock, and nothing outlives the call that armed it (a
+// Cloudflare Workers request may not leave a timer behind for the next one).
 
-import { clearDeadline, DeadlineExceeded, setDeadline } from "./_deadline.ts";
 import { scrubCause } from "./_redact.ts";
-import { ArmorApiError, type ArmorApiErrorCode, MAX_RESPONSE_BYTES } from "./errors.ts";
+import {
+  describeServerError,
+  MAX_ERROR_BODY_BYTES,
+  parseServerError,
+  type ServerError,
+} from "./_server_error.ts";
+import {
+  ArmorApiError,
+  type ArmorApiErrorCode,
+  InvalidField,
+  MAX_RESPONSE_BYTES,
+} from "./errors.ts";
 import type { ArmorLogger, ArmorLogRecord, ArmorRequestPlan } from "./types.ts";
 
 /** How one call is sent. */
@@ -25,14 +40,25 @@ export interface Outgoing {
   secrets: readonly string[];
 }
 
-/** Gives a record to the logger; a logger that throws is ignored. */
+/**
+ * Gives a record to the logger. A logger that throws, or returns a promise that
+ * rejects, is ignored: a broken logger must not break the call or the process.
+ */
 export function log(logger: ArmorLogger | undefined, record: ArmorLogRecord): void {
   if (logger === undefined) return;
   try {
-    logger(record);
+    const result = (logger as (record: ArmorLogRecord) => unknown)(record);
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+      Promise.resolve(result).catch(() => {});
+    }
   } catch {
-    // A broken logger must not break the call.
+    // Ignored, as documented.
   }
+}
+
+/** Milliseconds since `started` (a `performance.now()` reading): monotonic. */
+export function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into seconds from now. */
@@ -45,13 +71,28 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.min(Math.max(0, Math.ceil((date - now) / 1000)), 86_400);
 }
 
+/** A call's deadline and the signal its fetch gets (the deadline or the caller's signal). */
+export interface Deadline {
+  deadline: AbortSignal;
+  signal: AbortSignal;
+}
+
+/** Arms the deadline of one call: `timeout` ms on a monotonic timer, plus the caller's signal. */
+export function deadlineFor(timeout: number, callerSignal: AbortSignal | undefined): Deadline {
+  const deadline = AbortSignal.timeout(timeout);
+  return {
+    deadline,
+    signal: callerSignal === undefined ? deadline : AbortSignal.any([callerSignal, deadline]),
+  };
+}
+
 function fail(
   code: ArmorApiErrorCode,
   message: string,
   out: Outgoing,
   started: number,
   transport: Transport,
-  extra: { status?: number; cause?: unknown; retryAfter?: number } = {},
+  extra: { status?: number; cause?: unknown; retryAfter?: number } & ServerError = {},
 ): ArmorApiError {
   log(transport.logger, {
     event: "error",
@@ -59,11 +100,13 @@ function fail(
     url: out.plan.url,
     code,
     status: extra.status,
-    ms: Date.now() - started,
+    ms: elapsed(started),
   });
   return new ArmorApiError(code, message, {
     status: extra.status,
     retryAfter: extra.retryAfter,
+    serverCode: extra.serverCode,
+    serverMessage: extra.serverMessage,
     cause: extra.cause === undefined ? undefined : scrubCause(extra.cause, out.secrets),
   });
 }
@@ -81,6 +124,16 @@ function abortMessage(code: ArmorApiErrorCode, what: string, timeout: number): s
   return code === "TIMEOUT"
     ? `${what} timed out after ${timeout} ms`
     : `${what} was aborted by the caller`;
+}
+
+/** The host and the reason of a network failure, from its (already scrubbed) cause. */
+function networkReason(cause: unknown): string {
+  let reason = "";
+  for (let error = cause, depth = 0; error instanceof Error && depth < 4; depth++) {
+    if (error.message) reason = error.message;
+    error = error.cause;
+  }
+  return reason.replace(/[\p{Cc}\p{Cf}]+/gu, " ").slice(0, 200);
 }
 
 /**
@@ -107,6 +160,16 @@ export function sendFailure(
   return { code: "NETWORK", message: `${what} failed: no answer from the Armor API`, cause: error };
 }
 
+/**
+ * The message of a `NETWORK` failure, naming the host and the reason when the scrubbed
+ * cause tells one: `GET /me failed: no answer from api.armor.com (connection refused)`.
+ */
+export function networkMessage(what: string, url: string, scrubbedCause: unknown): string {
+  const host = /^[a-z][a-z\d+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "the Armor API";
+  const reason = networkReason(scrubbedCause);
+  return `${what} failed: no answer from ${host}${reason === "" ? "" : ` (${reason})`}`;
+}
+
 /** True for Deno's refusal of a host not granted by `--allow-net` (NotCapable). */
 function isPermissionError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
@@ -123,6 +186,23 @@ const runtimeFetch = globalThis.fetch;
  */
 export function honoursSignal(fetchImpl: typeof fetch): boolean {
   return fetchImpl === runtimeFetch;
+}
+
+/**
+ * Calls `fetchImpl` unbound, as a plain function: Cloudflare Workers and browsers refuse
+ * their global `fetch` called as a method of another object ("Illegal invocation"). A
+ * fetch that throws instead of rejecting becomes a rejection.
+ */
+export function callFetch(
+  fetchImpl: typeof fetch,
+  url: string,
+  init: RequestInit,
+): Promise<Response> {
+  try {
+    return fetchImpl(url, init);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
@@ -162,16 +242,55 @@ export function untilAborted<T>(
   });
 }
 
+/**
+ * The response with a body whose reads end when `signal` aborts: for a fetch that may
+ * ignore its signal, so that the caller's `text()` or `json()` cannot outlast the
+ * deadline either.
+ */
+export function boundBody(response: Response, signal: AbortSignal): Response {
+  const body = response.body;
+  if (body === null) return response;
+  const reader = body.getReader();
+  const bounded = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await untilAborted(reader.read(), signal);
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        reader.cancel(error).catch(() => {});
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  const wrapped = new Response(bounded, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  // Keep what a Response built by hand loses.
+  Object.defineProperties(wrapped, {
+    url: { value: response.url },
+    redirected: { value: response.redirected },
+    type: { value: response.type },
+  });
+  return wrapped;
+}
+
 async function readCapped(
   response: Response,
   signal: AbortSignal,
   native: boolean,
+  cap = MAX_RESPONSE_BYTES,
 ): Promise<string> {
   // A declared length over the cap fails at once; a smaller one is not trusted (a custom
   // fetch may pass on any header): the body is counted as it streams...
   const length = response.headers.get("content-length");
   const declared = length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined;
-  if (declared !== undefined && declared > MAX_RESPONSE_BYTES) {
+  if (declared !== undefined && declared > cap) {
     discard(response);
     throw new BodyTooLarge();
   }
@@ -202,7 +321,7 @@ async function readCapped(
     const { done, value } = next;
     if (done) break;
     total += value.byteLength;
-    if (total > MAX_RESPONSE_BYTES) {
+    if (total > cap) {
       reader.cancel().catch(() => {});
       throw new BodyTooLarge();
     }
@@ -234,17 +353,13 @@ export async function sendJson<T>(
 ): Promise<T> {
   const what = `${out.plan.method} ${pathOf(out.plan.url)}`;
   const native = honoursSignal(transport.fetch);
-  const started = Date.now();
+  const started = performance.now();
   if (transport.signal?.aborted) {
     throw fail("ABORTED", `${what} was aborted by the caller`, out, started, transport, {
       cause: transport.signal.reason,
     });
   }
-  const controller = new AbortController();
-  const deadline = setDeadline(controller, transport.timeout);
-  const signal = transport.signal === undefined
-    ? controller.signal
-    : AbortSignal.any([transport.signal, controller.signal]);
+  const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
   log(transport.logger, {
     event: "request",
     method: out.plan.method,
@@ -252,10 +367,10 @@ export async function sendJson<T>(
     headers: out.plan.headers,
     body: out.plan.body,
   });
-  try {
+  {
     let response: Response;
     try {
-      const sent = transport.fetch(out.url, {
+      const sent = callFetch(transport.fetch, out.url, {
         method: out.plan.method,
         headers: out.headers,
         body: out.body,
@@ -265,16 +380,12 @@ export async function sendJson<T>(
       // A fetch that may ignore its signal is raced with it; the runtime's aborts itself.
       response = await (native ? sent : untilAborted(sent, signal, discard));
     } catch (error) {
-      const failure = sendFailure(
-        error,
-        what,
-        transport.signal,
-        controller.signal,
-        transport.timeout,
-      );
-      throw fail(failure.code, failure.message, out, started, transport, {
-        cause: failure.cause,
-      });
+      const failure = sendFailure(error, what, transport.signal, deadline, transport.timeout);
+      const cause = scrubCause(failure.cause, out.secrets);
+      const message = failure.code === "NETWORK"
+        ? networkMessage(what, out.url, cause)
+        : failure.message;
+      throw fail(failure.code, message, out, started, transport, { cause });
     }
     const status = response.status;
     log(transport.logger, {
@@ -282,7 +393,7 @@ export async function sendJson<T>(
       method: out.plan.method,
       url: out.plan.url,
       status,
-      ms: Date.now() - started,
+      ms: elapsed(started),
     });
     if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
       discard(response);
@@ -296,20 +407,27 @@ export async function sendJson<T>(
       );
     }
     if (status !== 200) {
-      discard(response);
       const retryAfter = status === 429 || status === 503
         ? parseRetryAfter(response.headers.get("retry-after"))
         : undefined;
+      // The server's own code and description, when its body is small JSON; a body that
+      // is too large, cut short or late adds nothing.
+      let server: ServerError = {};
+      try {
+        server = parseServerError(
+          await readCapped(response, signal, native, MAX_ERROR_BODY_BYTES),
+          out.secrets,
+        );
+      } catch {
+        discard(response);
+      }
       throw fail(
         "HTTP_STATUS",
-        `${what}: the Armor API answered ${status}`,
+        `${what}: the Armor API answered ${status}${describeServerError(server)}`,
         out,
         started,
         transport,
-        {
-          status,
-          retryAfter,
-        },
+        { status, retryAfter, ...server },
       );
     }
     let text: string;
@@ -326,11 +444,11 @@ export async function sendJson<T>(
           { status },
         );
       }
-      const code = abortCode(transport.signal, controller.signal);
+      const code = abortCode(transport.signal, deadline);
       if (code !== undefined) {
         throw fail(code, abortMessage(code, what, transport.timeout), out, started, transport, {
           status,
-          cause: code === "ABORTED" ? transport.signal?.reason : new DeadlineExceeded(),
+          cause: code === "ABORTED" ? transport.signal?.reason : deadline.reason,
         });
       }
       throw fail(
@@ -381,8 +499,6 @@ export async function sendJson<T>(
         status,
       });
     }
-  } finally {
-    clearDeadline(deadline, controller);
   }
 }
 
@@ -390,6 +506,3 @@ export async function sendJson<T>(
 export function pathOf(href: string): string {
   return /^[a-z][a-z\d+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(href)?.[1] || "/";
 }
-
-/** Thrown by a `parse` callback of {@linkcode sendJson} when a field fails its check. */
-export class InvalidField extends Error {}

@@ -76,3 +76,16 @@ export function scrubCause(cause: unknown, secrets: readonly string[]): unknown 
   if (typeof name === "string") replacement.name = name;
   return replacement;
 }
+
+/**
+ * `text` with every secret (as written, JSON-escaped or URL-encoded) replaced by
+ * {@linkcode REDACTED}: for text a server sent back, which may echo what it was given.
+ */
+export function scrubText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  // Longest first, so that a secret inside another is not left half-replaced.
+  for (const secret of variants(secrets).sort((a, b) => b.length - a.length)) {
+    out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}

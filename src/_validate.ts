@@ -63,7 +63,9 @@ export function checkBaseUrl(value: unknown): URL {
   if (url.username !== "" || url.password !== "") {
     throw new TypeError("baseUrl must not contain a user name or password");
   }
-  if (url.search !== "" || url.hash !== "") {
+  // `href`, not `search`/`hash`: a bare "?" or "#" leaves those empty but keeps the mark,
+  // and a path joined after it would land in the query or fragment.
+  if (url.href.includes("?") || url.href.includes("#")) {
     throw new TypeError("baseUrl must not have a query or a fragment");
   }
   if (!url.pathname.endsWith("/")) url.pathname += "/";

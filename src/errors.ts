@@ -20,6 +20,11 @@
  *   rejected by the API).
  * - `SESSION_EXPIRED`: the session's token has expired.
  * - `UNKNOWN_ACCOUNT`: the account id is not one of the session's accounts.
+ * - `STORE`: the token store failed, timed out, or kept changing.
+ * - `CLOCK_SKEW`: an API-key request was rejected (401) and the server's clock is more
+ *   than five minutes from this one; the message says by how many seconds.
+ * - `UNKNOWN`: a failure that is none of the above (seen in log records of renewals
+ *   that failed in an unexpected way).
  *
  * @example Switch on the code
  * ```ts
@@ -43,7 +48,10 @@ export type ArmorApiErrorCode =
   | "ABORTED"
   | "NOT_AUTHORIZED"
   | "SESSION_EXPIRED"
-  | "UNKNOWN_ACCOUNT";
+  | "UNKNOWN_ACCOUNT"
+  | "STORE"
+  | "CLOCK_SKEW"
+  | "UNKNOWN";
 
 /** The largest response body this module reads, in bytes (1 MiB). */
 export const MAX_RESPONSE_BYTES = 1_048_576;
@@ -56,6 +64,10 @@ export interface ArmorApiErrorOptions {
   cause?: unknown;
   /** Seconds the server asked to wait (`Retry-After`), where it said so. */
   retryAfter?: number;
+  /** The server's short error code (`error`, `errorCode`), scrubbed of secrets. */
+  serverCode?: string;
+  /** The server's description (`error_description`, `Message`), scrubbed of secrets. */
+  serverMessage?: string;
 }
 
 /**
@@ -82,6 +94,18 @@ export class ArmorApiError extends Error {
   declare readonly status?: number;
   /** Seconds the server asked to wait before trying again (`Retry-After`), if any. */
   declare readonly retryAfter?: number;
+  /**
+   * The server's short error code, where its error body had one (`error` as in
+   * `{"error": "invalid_credentials"}`, or `errorCode`), scrubbed of every secret of the
+   * call, stripped of control characters and cut to 64 characters.
+   */
+  declare readonly serverCode?: string;
+  /**
+   * The server's description of the error, where its body had one (`error_description`,
+   * `Message` or `message`), scrubbed like {@linkcode ArmorApiError.serverCode} and cut
+   * to 300 characters.
+   */
+  declare readonly serverMessage?: string;
 
   /**
    * Creates an error.
@@ -96,6 +120,8 @@ export class ArmorApiError extends Error {
     this.code = code;
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+    if (options.serverCode !== undefined) this.serverCode = options.serverCode;
+    if (options.serverMessage !== undefined) this.serverMessage = options.serverMessage;
   }
 }
 
@@ -129,3 +155,10 @@ export class ArmorCancelledError extends Error {
     this.name = "ArmorCancelledError";
   }
 }
+
+/**
+ * Thrown while reading a response when a field fails its check; the pipeline turns it
+ * into an `INVALID_RESPONSE` {@linkcode ArmorApiError}. Its message names the field,
+ * never a value. Internal: not exported from `mod.ts`.
+ */
+export class InvalidField extends Error {}

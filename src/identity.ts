@@ -1,8 +1,16 @@
 /**
- * The signed-in identity, as `GET /me` returns it.
+ * The signed-in identity, read from `GET /me` in either documented shape.
+ *
+ * Armor documents two shapes (see the README's "Wire compatibility"): the PowerShell
+ * module's captures put the user inside an array, `{"User": [{"UserName", ...}],
+ * "Accounts": [{"ID", ...}], ...}`; the current OpenAPI contract sends an object,
+ * `{"user": {"username", ...}, "accounts": [{"id", ...}], ...}`. Field names are
+ * matched without regard to case, so PascalCase and camelCase both work.
  *
  * @module
  */
+
+import { InvalidField } from "./errors.ts";
 
 /**
  * One Armor account the user can act on (`X-Account-Context`).
@@ -10,20 +18,73 @@
  * @example
  * ```ts
  * import type { ArmorAccount } from "@armor-api/auth";
- * const account: ArmorAccount = { id: 1001, name: "Production", currency: "USD", status: "Claimed", parent: 0 };
+ * const account: ArmorAccount = { id: 1001, name: "Production", currency: "USD", parent: null };
  * ```
  */
 export interface ArmorAccount {
-  /** The account id, a positive integer. */
+  /** The account id, a positive integer (`ID` or `id`). */
   id: number;
-  /** The account's name. */
+  /** The account's name; the id as text when Armor sent none. */
   name: string;
-  /** Its currency, e.g. `"USD"`, where Armor sent one. */
+  /** Its currency, e.g. `"USD"`, trimmed of the padding Armor may send. */
   currency?: string;
-  /** Its status, where Armor sent one. */
+  /** Its status, e.g. `"Claimed"`, `"Cancelled"`, `"Pending"`, `"Inactive"`. */
   status?: string;
-  /** The parent account's id, where Armor sent one. */
-  parent?: number;
+  /**
+   * The parent account's id; `null` for a root account (Armor sends `-1` or `null`);
+   * absent when Armor sent no parent.
+   */
+  parent?: number | null;
+  /**
+   * The products, as sent: `null`, an array, or an object from product name to its
+   * feature names (`/accounts`).
+   */
+  products?: unknown;
+  /** `accountType`, where sent. */
+  accountType?: string;
+  /** `isSynced`, where sent. */
+  isSynced?: boolean;
+  /** `isFreeTrial`, where sent. */
+  isFreeTrial?: boolean;
+}
+
+/**
+ * A department, as `GET /me` lists them (`{"ID", "Name", "Account"}`).
+ *
+ * @example
+ * ```ts
+ * import type { ArmorDepartment } from "@armor-api/auth";
+ * const department: ArmorDepartment = { id: 7, name: "Security", account: 1001 };
+ * ```
+ */
+export interface ArmorDepartment {
+  /** The department id, where sent. */
+  id?: number;
+  /** Its name, where sent. */
+  name?: string;
+  /** The account it belongs to, where sent. */
+  account?: number;
+}
+
+/**
+ * A feature enabled on an account, as `GET /me` lists them
+ * (`{"AccountID", "Feature", "ProductID", "FeatureID"}`).
+ *
+ * @example
+ * ```ts
+ * import type { ArmorFeature } from "@armor-api/auth";
+ * const feature: ArmorFeature = { accountId: 1001, feature: "Log Management", productId: 3 };
+ * ```
+ */
+export interface ArmorFeature {
+  /** The account, where sent. */
+  accountId?: number;
+  /** The feature's name, where sent. */
+  feature?: string;
+  /** The product id, where sent. */
+  productId?: number;
+  /** The feature id, where sent. */
+  featureId?: number;
 }
 
 /**
@@ -38,72 +99,193 @@ export interface ArmorAccount {
  *   lastName: "Lovelace",
  *   accounts: [{ id: 1001, name: "Production" }],
  *   departments: [],
- *   permissions: [],
+ *   permissions: { "1001": ["101", "102"] },
  *   features: [],
  * };
  * ```
  */
 export interface ArmorIdentity {
-  /** The user name (`UserName`). */
+  /** The user name (`User[0].UserName` or `user.username`). */
   username: string;
-  /** `FirstName`, where sent. */
+  /** The first name, where sent. */
   firstName?: string;
-  /** `LastName`, where sent. */
+  /** The last name, where sent. */
   lastName?: string;
-  /** The accounts the user can act on (`Accounts`), in Armor's order. */
+  /** The user's type, e.g. `"user"`, where sent. */
+  type?: string;
+  /** The user's id (`user.links.userId`), where sent. */
+  userId?: number | string;
+  /** Seconds until the password expires (`user.passwordExpiry`, sent as a string). */
+  passwordExpiry?: number;
+  /** The accounts the user can act on, in Armor's order. */
   accounts: ArmorAccount[];
-  /** `Departments`, as sent. */
-  departments: unknown[];
-  /** `Permissions`, as sent. */
-  permissions: unknown[];
-  /** `Features`, as sent. */
-  features: unknown[];
+  /** The departments, where sent. */
+  departments: ArmorDepartment[];
+  /**
+   * The permission ids per account id: Armor sends a map, or an array of maps whose
+   * values are space-separated ids; both become `{ "<account id>": ["<id>", ...] }`.
+   */
+  permissions: Record<string, string[]>;
+  /** The features, where sent. */
+  features: ArmorFeature[];
 }
 
-function optionalString(value: unknown): string | undefined {
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `object[name]`, matching the key without regard to case (`UserName`, `userName`). */
+function field(object: Json, name: string): unknown {
+  if (name in object) return object[name];
+  const wanted = name.toLowerCase();
+  for (const key of Object.keys(object)) {
+    if (key.toLowerCase() === wanted) return object[key];
+  }
+  return undefined;
+}
+
+function text(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function isAccountId(value: unknown): value is number {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+/** A safe integer, from a number or a string of digits. */
+function integer(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value === "string" && /^-?\d{1,15}$/.test(value.trim())) return Number(value);
+  return undefined;
+}
+
+function flag(value: unknown): boolean | undefined {
+  return typeof value === "boolean" ? value : undefined;
+}
+
+/** The user object: the first entry of a `User` array, a `user` object, or the root. */
+function userOf(json: Json): Json {
+  const user = field(json, "user");
+  if (Array.isArray(user)) return isObject(user[0]) ? user[0] : {};
+  if (isObject(user)) return user;
+  return json; // an older flat form: the user's fields at the top
+}
+
+function parseAccount(raw: unknown): ArmorAccount | undefined {
+  if (!isObject(raw)) return undefined;
+  const id = integer(field(raw, "id"));
+  if (id === undefined || id <= 0) return undefined;
+  const account: ArmorAccount = { id, name: text(field(raw, "name")) ?? String(id) };
+  const currency = text(field(raw, "currency"))?.trim();
+  if (currency) account.currency = currency;
+  const status = text(field(raw, "status"));
+  if (status !== undefined) account.status = status;
+  const parentRaw = field(raw, "parent") ?? field(raw, "parentAccountId");
+  if (parentRaw === null) account.parent = null;
+  else {
+    const parent = integer(parentRaw);
+    if (parent !== undefined) account.parent = parent > 0 ? parent : null;
+  }
+  const products = field(raw, "products");
+  if (products !== undefined) account.products = products;
+  const accountType = text(field(raw, "accountType"));
+  if (accountType !== undefined) account.accountType = accountType;
+  const isSynced = flag(field(raw, "isSynced"));
+  if (isSynced !== undefined) account.isSynced = isSynced;
+  const isFreeTrial = flag(field(raw, "isFreeTrial"));
+  if (isFreeTrial !== undefined) account.isFreeTrial = isFreeTrial;
+  return account;
+}
+
+function parseDepartment(raw: unknown): ArmorDepartment | undefined {
+  if (!isObject(raw)) return undefined;
+  const department: ArmorDepartment = {};
+  const id = integer(field(raw, "id"));
+  const name = text(field(raw, "name"));
+  const account = integer(field(raw, "account"));
+  if (id !== undefined) department.id = id;
+  if (name !== undefined) department.name = name;
+  if (account !== undefined) department.account = account;
+  return department;
+}
+
+function parseFeature(raw: unknown): ArmorFeature | undefined {
+  if (!isObject(raw)) return undefined;
+  const feature: ArmorFeature = {};
+  const accountId = integer(field(raw, "accountId"));
+  const name = text(field(raw, "feature")) ?? text(field(raw, "name"));
+  const productId = integer(field(raw, "productId"));
+  const featureId = integer(field(raw, "featureId")) ?? integer(field(raw, "id"));
+  if (accountId !== undefined) feature.accountId = accountId;
+  if (name !== undefined) feature.feature = name;
+  if (productId !== undefined) feature.productId = productId;
+  if (featureId !== undefined) feature.featureId = featureId;
+  return feature;
+}
+
+/** Permissions from a map, or an array of maps; values are arrays or space-separated ids. */
+function parsePermissions(raw: unknown): Record<string, string[]> {
+  const permissions: Record<string, string[]> = {};
+  const maps = Array.isArray(raw) ? raw : [raw];
+  for (const map of maps) {
+    if (!isObject(map)) continue;
+    for (const [account, value] of Object.entries(map)) {
+      const ids = Array.isArray(value)
+        ? value.filter((id) => typeof id === "string" || typeof id === "number").map(String)
+        : typeof value === "string"
+        ? value.split(/\s+/).filter((id) => id !== "")
+        : typeof value === "number"
+        ? [String(value)]
+        : [];
+      (permissions[account] ??= []).push(...ids);
+    }
+  }
+  return permissions;
+}
+
+function listOf<T>(raw: unknown, parse: (entry: unknown) => T | undefined): T[] {
+  if (!Array.isArray(raw)) return [];
+  const out: T[] = [];
+  for (const entry of raw) {
+    const parsed = parse(entry);
+    if (parsed !== undefined) out.push(parsed);
+  }
+  return out;
 }
 
 /**
- * Checks a `/me` body; returns the identity, or a message naming what is wrong.
- * Accepts `PascalCase` as Armor sends it, and `camelCase`.
+ * Reads a `/me` body in either documented shape. Throws an {@linkcode InvalidField}
+ * naming what is missing (never a value) when no user name or no account list can be
+ * found; everything else is optional. Accounts without a positive integer id are
+ * skipped, since none can be an account context.
  */
-export function parseIdentity(json: Record<string, unknown>): ArmorIdentity | string {
-  const username = json.UserName ?? json.userName ?? json.username;
-  if (typeof username !== "string") return "UserName is not a string";
-  const rawAccounts = json.Accounts ?? json.accounts;
-  if (!Array.isArray(rawAccounts)) return "Accounts is not an array";
-  const accounts: ArmorAccount[] = [];
-  for (const raw of rawAccounts) {
-    if (typeof raw !== "object" || raw === null) return "an account is not an object";
-    const entry = raw as Record<string, unknown>;
-    const id = entry.ID ?? entry.Id ?? entry.id;
-    if (!isAccountId(id)) return "an account ID is not a positive integer";
-    const name = entry.Name ?? entry.name;
-    const parent = entry.Parent ?? entry.parent;
-    const account: ArmorAccount = { id, name: typeof name === "string" ? name : String(id) };
-    const currency = optionalString(entry.Currency ?? entry.currency);
-    const status = optionalString(entry.Status ?? entry.status);
-    if (currency !== undefined) account.currency = currency;
-    if (status !== undefined) account.status = status;
-    if (typeof parent === "number") account.parent = parent;
-    accounts.push(account);
+export function parseIdentity(json: Json): ArmorIdentity {
+  const user = userOf(json);
+  const username = text(field(user, "username"));
+  if (username === undefined || username.trim() === "") {
+    throw new InvalidField("no user name (User[0].UserName or user.username)");
   }
-  const list = (value: unknown): unknown[] => Array.isArray(value) ? value : [];
+  const rawAccounts = field(json, "accounts");
+  if (!Array.isArray(rawAccounts)) {
+    throw new InvalidField("no account list (Accounts or accounts)");
+  }
   const identity: ArmorIdentity = {
     username,
-    accounts,
-    departments: list(json.Departments ?? json.departments),
-    permissions: list(json.Permissions ?? json.permissions),
-    features: list(json.Features ?? json.features),
+    accounts: listOf(rawAccounts, parseAccount),
+    departments: listOf(field(json, "departments"), parseDepartment),
+    permissions: parsePermissions(field(json, "permissions")),
+    features: listOf(field(json, "features"), parseFeature),
   };
-  const firstName = optionalString(json.FirstName ?? json.firstName);
-  const lastName = optionalString(json.LastName ?? json.lastName);
+  const firstName = text(field(user, "firstName"));
+  const lastName = text(field(user, "lastName"));
+  const type = text(field(user, "type"));
   if (firstName !== undefined) identity.firstName = firstName;
   if (lastName !== undefined) identity.lastName = lastName;
+  if (type !== undefined) identity.type = type;
+  const links = field(user, "links");
+  const userId = isObject(links) ? field(links, "userId") : undefined;
+  if (typeof userId === "number" || (typeof userId === "string" && userId !== "")) {
+    identity.userId = userId;
+  }
+  const passwordExpiry = integer(field(user, "passwordExpiry"));
+  if (passwordExpiry !== undefined) identity.passwordExpiry = passwordExpiry;
   return identity;
 }

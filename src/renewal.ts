@@ -15,6 +15,13 @@
  * - A failed renewal is retried after a backoff that doubles from
  *   {@linkcode RETRY_MIN_MS} to {@linkcode RETRY_MAX_MS}, or after the server's
  *   `Retry-After` when it is longer ({@linkcode retryDelay}).
+ * - A session renews a little before the two-thirds point, by a random share of up to
+ *   {@linkcode RENEW_JITTER} of the window (the first third of the session), so that
+ *   many processes do not renew at the same instant ({@linkcode jitteredRenewAt}).
+ * - Sessions that share a store take turns: a login or renewal is claimed in the store
+ *   for its timeout plus {@linkcode CLAIM_GRACE_MS}; a session that finds another's
+ *   claim looks again after {@linkcode CLAIM_RETRY_MS} (renewal) or polls every
+ *   {@linkcode LOGIN_POLL_MS} (login).
  *
  * @example When is a 15-minute session renewed?
  * ```ts
@@ -45,6 +52,30 @@ export const RETRY_MIN_MS = 1_000;
 
 /** The longest wait between failed renewals, in milliseconds. */
 export const RETRY_MAX_MS = 60_000;
+
+/** How far an API-key request's timestamp may be from the server's clock (5 min). */
+export const CLOCK_SKEW_MS = 300_000;
+
+/** The largest share of the renewal window by which a session renews early, at random. */
+export const RENEW_JITTER = 0.1;
+
+/** How long a claim outlives the call it covers, in milliseconds. */
+export const CLAIM_GRACE_MS = 5_000;
+
+/** After finding another session's renewal claim (or losing a race for one), look again after this. */
+export const CLAIM_RETRY_MS = 250;
+
+/** While another session logs in, look at the store this often, in milliseconds. */
+export const LOGIN_POLL_MS = 100;
+
+/** Read-and-write attempts against a store that keeps changing, before giving up. */
+export const STORE_ATTEMPTS = 5;
+
+/** Attempts to claim a login against a store that keeps changing, before giving up. */
+export const LOGIN_CLAIM_ATTEMPTS = 50;
+
+/** The pause after the n-th lost race for a login claim: this many ms times n, at most 10 n. */
+export const LOGIN_CLAIM_BACKOFF_MS = 10;
 
 /**
  * The session length, in milliseconds, for an `expires_in` as Armor sends it.
@@ -143,4 +174,70 @@ export function retryDelay(failures: number, retryAfterSeconds?: number): number
   const backoff = Math.min(RETRY_MIN_MS * 2 ** Math.max(0, failures - 1), RETRY_MAX_MS);
   const asked = retryAfterSeconds === undefined ? 0 : retryAfterSeconds * 1000;
   return Math.max(backoff, Math.min(asked, 10 * RETRY_MAX_MS));
+}
+
+/**
+ * When a session renews: the two-thirds point ({@linkcode renewAt}) moved earlier by
+ * `random()` times {@linkcode RENEW_JITTER} of the renewal window (the first third of the
+ * session). Renewal is never later than the PowerShell module's point; `random` returning
+ * 0 gives exactly that point.
+ *
+ * @param issuedAt When the token was issued, in epoch milliseconds.
+ * @param lengthMs The session length in milliseconds.
+ * @param random A source of numbers in [0, 1), e.g. `Math.random`.
+ * @returns The epoch milliseconds at which the session renews.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jitteredRenewAt } from "@armor-api/auth";
+ * assert.equal(jitteredRenewAt(0, 900_000, () => 0), 300_000); // the two-thirds point
+ * assert.equal(jitteredRenewAt(0, 900_000, () => 0.5), 285_000); // 15 s earlier
+ * ```
+ */
+export function jitteredRenewAt(
+  issuedAt: number,
+  lengthMs: number,
+  random: () => number,
+): number {
+  const at = renewAt(issuedAt, lengthMs);
+  let share = random();
+  if (!(share >= 0 && share < 1)) share = 0; // a broken source only loses the jitter
+  return at - share * RENEW_JITTER * (at - issuedAt);
+}
+
+/**
+ * Due: renewal should start (`now` has reached the session's renewal point).
+ *
+ * @param now The current time.
+ * @param renewAtMs The session's renewal point.
+ * @returns Whether renewal is due.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isRenewalDue } from "@armor-api/auth";
+ * assert.equal(isRenewalDue(300_000, 300_000), true);
+ * ```
+ */
+export function isRenewalDue(now: number, renewAtMs: number): boolean {
+  return now >= renewAtMs;
+}
+
+/**
+ * May retry: a failed renewal's backoff has passed.
+ *
+ * @param now The current time.
+ * @param retryAtMs When the backoff ends.
+ * @returns Whether a renewal may start now.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mayRetryRenewal } from "@armor-api/auth";
+ * assert.equal(mayRetryRenewal(1_000, 2_000), false);
+ * ```
+ */
+export function mayRetryRenewal(now: number, retryAtMs: number): boolean {
+  return now >= retryAtMs;
 }

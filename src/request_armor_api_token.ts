@@ -1,6 +1,6 @@
-import { type ArmorCallOptions, jsonPost, resolveCall, runTokenCall } from "./_call.ts";
+import { type ArmorCallOptions, resolveCall, runTokenCall } from "./_call.ts";
+import { redeemRequest } from "./_token_core.ts";
 import { checkOptions, checkSecret, showPublic } from "./_validate.ts";
-import { sessionDefaults } from "./_session_defaults.ts";
 import type { ArmorApiToken } from "./token.ts";
 import type { ArmorRequestPlan } from "./types.ts";
 
@@ -32,7 +32,8 @@ export interface RequestArmorApiTokenOptions extends ArmorCallOptions {
  * @param options Where and how to send it.
  * @returns The checked token.
  * @throws {TypeError} A missing, blank or non-string code, an unknown grant type or API
- *   version, or a base URL that is not `https:` (plain `http:` only on loopback).
+ *   version, a base URL that is not `https:` (plain `http:` only on loopback), or a
+ *   session that signs with an API key.
  * @throws {ArmorApiError} The call failed after it was sent; see its `code`.
  * @throws {ArmorCancelledError} `confirm` answered `false`; nothing was sent.
  *
@@ -85,11 +86,5 @@ export async function requestArmorApiToken(
     throw new TypeError(`grantType must be "authorization_code", got ${showPublic(grantType)}`);
   }
   const call = resolveCall(opts);
-  const out = jsonPost(call, "auth/token", { code, grant_type: grantType }, ["code"]);
-  const generation = call.session === undefined ? 0 : sessionDefaults(call.session).generation();
-  const result = await runTokenCall(call, out);
-  if (call.session !== undefined && !call.whatIf) {
-    await sessionDefaults(call.session).adopt(result as ArmorApiToken, generation);
-  }
-  return result;
+  return await runTokenCall(call, redeemRequest(call.endpoint, code, grantType));
 }

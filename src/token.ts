@@ -4,7 +4,7 @@
  * @module
  */
 
-import { InvalidField } from "./_http.ts";
+import { InvalidField } from "./errors.ts";
 import { REDACTED } from "./_redact.ts";
 import { sessionLengthMs } from "./renewal.ts";
 

@@ -33,6 +33,10 @@ export interface ArmorStoredSession {
    * later `connect` reuses this login only with the same credentials. Never the password.
    */
   login?: { username: string; salt: string; verifier: string };
+  /** The base URL of the server the token belongs to. */
+  server?: string;
+  /** Exactly the user name the token belongs to. */
+  username?: string;
 }
 
 /**

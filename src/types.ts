@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ArmorApiErrorCode } from "./errors.ts";
+
 /**
  * An Armor API version. Both use the same token endpoints; the version is kept for
  * parity with the PowerShell module and for the calls made through a session.
@@ -81,7 +83,7 @@ export interface ArmorLogRecord {
   /** Milliseconds since the request was sent. */
   ms?: number;
   /** The error code, for errors and failed renewals. */
-  code?: string;
+  code?: ArmorApiErrorCode;
   /** For renewals: what came of it. */
   outcome?: "renewed" | "adopted" | "failed";
 }

@@ -1,5 +1,5 @@
-import { type ArmorCallOptions, jsonPost, resolveCall, runTokenCall } from "./_call.ts";
-import { sessionDefaults } from "./_session_defaults.ts";
+import { type ArmorCallOptions, resolveCall, runTokenCall } from "./_call.ts";
+import { reissueRequest } from "./_token_core.ts";
 import { checkOptions, checkSecret } from "./_validate.ts";
 import type { ArmorApiToken } from "./token.ts";
 import type { ArmorRequestPlan } from "./types.ts";
@@ -18,8 +18,9 @@ export interface UpdateArmorApiTokenOptions extends ArmorCallOptions {}
 /**
  * Exchanges a live session token for a new one (`Update-ArmorApiToken`).
  *
- * Sends `POST {baseUrl}/auth/token/reissue` with `{"token"}`. The token defaults to the
- * session's. On success the session, if given, is re-authorized with the new token and
+ * Sends `POST {baseUrl}/auth/token/reissue` with `{"token"}` and, as the PowerShell
+ * module does, the session headers `Authorization: FH-AUTH <token>` and (with a session
+ * that has one) `X-Account-Context`. The token defaults to the session's. On success the session, if given, is re-authorized with the new token and
  * its lifetime; on any failure it is left exactly as it was. The reissue must happen
  * before the current token expires, and needs no password.
  *
@@ -27,7 +28,8 @@ export interface UpdateArmorApiTokenOptions extends ArmorCallOptions {}
  * @param options Where and how to send it.
  * @returns The new token (its `id_token` is `null`, as Armor sends it).
  * @throws {TypeError} No token and no session, a blank or non-string token, an unknown
- *   API version, or a base URL that is not `https:` (plain `http:` only on loopback).
+ *   API version, a base URL that is not `https:` (plain `http:` only on loopback), or a
+ *   session that signs with an API key.
  * @throws {ArmorApiError} The session has no live token, or the call failed after it
  *   was sent; see its `code`.
  * @throws {ArmorCancelledError} `confirm` answered `false`; nothing was sent.
@@ -84,15 +86,12 @@ export async function updateArmorApiToken(
     if (call.session === undefined) {
       throw new TypeError("token is required when no session is given");
     }
-    current = sessionDefaults(call.session).token();
+    current = call.session.token();
   } else {
     current = checkSecret(token, "token");
   }
-  const out = jsonPost(call, "auth/token/reissue", { token: current }, ["token"]);
-  const generation = call.session === undefined ? 0 : sessionDefaults(call.session).generation();
-  const result = await runTokenCall(call, out);
-  if (call.session !== undefined && !call.whatIf) {
-    await sessionDefaults(call.session).adopt(result as ArmorApiToken, generation);
-  }
-  return result;
+  return await runTokenCall(
+    call,
+    reissueRequest(call.endpoint, current, call.session?.accountId()),
+  );
 }

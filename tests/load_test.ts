@@ -190,6 +190,7 @@ Deno.test("load: sessions under load while half the reissues fail renew with bac
           ...DEMO,
           baseUrl: served.baseUrl,
           now: clock.now,
+          random: () => 0,
           fetch: wrap(i),
           timeout: 10_000,
         })),

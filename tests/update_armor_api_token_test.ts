@@ -102,7 +102,7 @@ Deno.test("updateArmorApiToken exchanges a live token for a new one with no ID t
   assert.equal(fresh.expiresAt.toISOString(), "2026-11-23T10:21:00.000Z");
 });
 
-Deno.test("updateArmorApiToken sends exactly POST /auth/token/reissue {token} as JSON", async () => {
+Deno.test("updateArmorApiToken sends POST /auth/token/reissue {token} with the PowerShell session headers", async () => {
   await using server = await serveMockArmorApi();
   const old = await liveToken(server);
 
@@ -114,7 +114,9 @@ Deno.test("updateArmorApiToken sends exactly POST /auth/token/reissue {token} as
   assert.deepEqual(sent[0].body, { token: old });
   assert.equal(sent[0].headers.accept, "application/json");
   assert.equal(sent[0].headers["content-type"], "application/json");
-  assert.equal(sent[0].headers.authorization, undefined);
+  // As the PowerShell module sends it: the token being reissued as FH-AUTH, beside the body.
+  assert.equal(sent[0].headers.authorization, `FH-AUTH ${old}`);
+  assert.equal(sent[0].headers["x-account-context"], undefined); // no session, no account
   assert.equal(sent[0].status, 200);
 });
 
@@ -254,7 +256,11 @@ Deno.test("whatIf resolves with the redacted plan, sends nothing and never chang
       method: "POST",
       url: `${server.baseUrl}/auth/token/reissue`,
       apiVersion: "internal",
-      headers: { accept: "application/json", "content-type": "application/json" },
+      headers: {
+        accept: "application/json",
+        "content-type": "application/json",
+        authorization: "FH-AUTH [REDACTED]",
+      },
       body: { token: "[REDACTED]" },
     });
     assert.ok(!JSON.stringify(plan).includes(VALID_TOKEN));

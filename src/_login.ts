@@ -1,0 +1,228 @@
+// Logging a session in (`Connect-Armor`): with a password, authorize → redeem the code →
+// read `GET /me`, one login at a time per shared store; with an API key, a signed
+// `GET /me` and nothing else.
+
+import { fhAuthorization } from "./_authorization.ts";
+import { log, sendJson, type Transport } from "./_http.ts";
+import { REDACTED } from "./_redact.ts";
+import type { LocalToken, SessionState } from "./_session_state.ts";
+import { adopt, isLive, owned, publish, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
+import { jsonPost, readClock, redeemCode } from "./_token_core.ts";
+import { makeLogin, sameLogin } from "./_verifier.ts";
+import { ArmorApiError, InvalidField } from "./errors.ts";
+import { type ArmorIdentity, parseIdentity } from "./identity.ts";
+import {
+  CLAIM_GRACE_MS,
+  LOGIN_CLAIM_ATTEMPTS,
+  LOGIN_CLAIM_BACKOFF_MS,
+  LOGIN_POLL_MS,
+} from "./renewal.ts";
+import type { ArmorStoredSession } from "./token_store.ts";
+
+/** What a password login needs beyond the session's settings. */
+export interface LoginRequest {
+  username: string;
+  password: string;
+  signal?: AbortSignal;
+  authorizeTimeout: number;
+  accountId?: number;
+}
+
+function aborted(reason: unknown): ArmorApiError {
+  return new ArmorApiError("ABORTED", "The login was aborted by the caller", { cause: reason });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(signal.reason));
+    const onAbort = () => {
+      clearTimeout(id);
+      reject(aborted(signal?.reason));
+    };
+    const id = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `POST /auth/authorize`: resolves with the one-time code. */
+function authorize(
+  state: SessionState,
+  request: LoginRequest,
+  transport: Transport,
+): Promise<string> {
+  const out = jsonPost(
+    state.endpoint,
+    "auth/authorize",
+    { username: request.username, password: request.password },
+    ["password"],
+  );
+  return sendJson(out, transport, (json) => {
+    // PowerShell's captures send {redirect_uri, code, success}; OpenAPI's {code, expiresIn}.
+    if (json.success === false) {
+      throw new InvalidField("the login was refused (success is false)");
+    }
+    if (typeof json.code !== "string" || json.code.trim() === "") {
+      throw new InvalidField("code is missing or empty");
+    }
+    return json.code;
+  });
+}
+
+/** `GET /me` with an `Authorization` already decided; parses either documented shape. */
+export function readIdentity(
+  state: SessionState,
+  authorization: string,
+  secrets: readonly string[],
+  transport: Transport,
+): Promise<ArmorIdentity> {
+  const url = `${state.prefix}me`;
+  return sendJson(
+    {
+      plan: {
+        method: "GET",
+        url,
+        apiVersion: state.endpoint.apiVersion,
+        headers: {
+          accept: "application/json",
+          authorization: `${authorization.split(" ")[0]} ${REDACTED}`,
+        },
+      },
+      url,
+      headers: { accept: "application/json", authorization },
+      secrets,
+    },
+    transport,
+    parseIdentity,
+  );
+}
+
+/**
+ * Logs in with a password. With a shared store, a live login of the same server, user
+ * and password is reused, and sessions that connect at once make one login between
+ * them. On any failure the session stays unauthenticated and the claim is given back.
+ */
+export async function login(state: SessionState, request: LoginRequest): Promise<void> {
+  const { username, password, signal, authorizeTimeout, accountId } = request;
+  state.username = username;
+  const claimFor = authorizeTimeout + 2 * state.timeout + CLAIM_GRACE_MS;
+  const realStart = performance.now();
+  let claimed: string | null = null;
+  let base: ArmorStoredSession = {};
+  for (let attempts = 0;;) {
+    if (signal?.aborted) throw aborted(signal.reason);
+    const entry = await storeGet(state);
+    const now = readClock(state.endpoint.now);
+    const value = entry?.value;
+    const mine = value !== undefined && value.server === state.prefix &&
+      value.username === username;
+    if (
+      mine && isLive(value, now) && value!.identity !== undefined &&
+      await sameLogin(value!.login, username, password)
+    ) {
+      adopt(state, entry);
+      state.chooseAccount(accountId, `${username}'s`);
+      return;
+    }
+    const claim = value?.claim;
+    if (
+      claim !== undefined && claim.owner !== state.owner && claim.until > now &&
+      performance.now() - realStart < claimFor
+    ) {
+      await sleep(LOGIN_POLL_MS, signal);
+      continue;
+    }
+    base = value === undefined ? {} : withoutClaim(value);
+    claimed = await storeSet(
+      state,
+      { ...base, claim: { owner: state.owner, purpose: "login", until: now + claimFor } },
+      entry?.version ?? null,
+    );
+    if (claimed !== null) break;
+    // Lost a race for the claim: look again after a short, real pause.
+    if (++attempts >= LOGIN_CLAIM_ATTEMPTS) {
+      throw new ArmorApiError("STORE", "The token store kept changing: could not start the login");
+    }
+    await sleep(LOGIN_CLAIM_BACKOFF_MS * Math.min(attempts, 10), signal);
+  }
+  const giveBack = async () => {
+    try {
+      await storeSet(state, base, claimed);
+    } catch {
+      // The claim lapses by itself.
+    }
+  };
+  let token: LocalToken;
+  let identity: ArmorIdentity;
+  try {
+    const transport: Transport = {
+      fetch: state.endpoint.fetch ?? globalThis.fetch,
+      signal,
+      timeout: authorizeTimeout,
+      logger: state.logger,
+    };
+    const code = await authorize(state, request, transport);
+    const fresh = await redeemCode(state.endpoint, code, signal);
+    identity = await readIdentity(
+      state,
+      fhAuthorization(fresh.access_token),
+      [fresh.access_token, password, code],
+      { ...transport, timeout: state.timeout },
+    );
+    if (accountId !== undefined && !identity.accounts.some((a) => a.id === accountId)) {
+      throw new ArmorApiError(
+        "UNKNOWN_ACCOUNT",
+        `Account ${accountId} is not one of ${username}'s accounts: ${
+          identity.accounts.map((a) => a.id).join(", ") || "none"
+        }`,
+      );
+    }
+    token = {
+      accessToken: fresh.access_token,
+      issuedAt: fresh.issuedAt.getTime(),
+      expiresAt: fresh.expiresAt.getTime(),
+    };
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
+  state.identity = identity;
+  state.setToken(token, null);
+  state.chooseAccount(accountId, `${username}'s`);
+  // Share the login; a store that fails only loses the sharing, not this session.
+  try {
+    const proof = state.shared ? await makeLogin(username, password) : undefined;
+    const value = owned(state, { ...base, token, identity, login: proof });
+    let version = await storeSet(state, value, claimed);
+    if (version === null) version = await publish(state, value);
+    if (state.token === token) state.version = version;
+  } catch {
+    log(state.logger, { event: "error", code: "STORE" });
+    await giveBack();
+  }
+}
+
+/**
+ * Connects with an API key: no token calls, one signed `GET /me` to learn the identity
+ * and pick the account the way a password login does.
+ */
+export async function connectWithKey(
+  state: SessionState,
+  signal: AbortSignal | undefined,
+  accountId: number | undefined,
+): Promise<void> {
+  const credential = state.credential;
+  if (credential.scheme !== "ARMOR-PSK") throw new TypeError("The session has no API key");
+  const path = new URL(state.prefix).pathname + "me";
+  const identity = await readIdentity(state, await credential.sign("GET", path, undefined), [], {
+    fetch: state.endpoint.fetch ?? globalThis.fetch,
+    signal,
+    timeout: state.timeout,
+    logger: state.logger,
+  });
+  state.identity = identity;
+  state.username = identity.username;
+  state.chooseAccount(accountId, `${identity.username}'s`);
+}

@@ -1,0 +1,141 @@
+// Renewal coordination: one reissue in flight per session, shared by every caller, and
+// one per window across the sessions of a shared store (a claim in the store). The
+// rules it applies (when it is due, when callers must wait, when it may retry, and
+// every number) are in `renewal.ts`.
+
+import { log } from "./_http.ts";
+import type { LocalToken, SessionState } from "./_session_state.ts";
+import { adopt, forget, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
+import { reissueToken } from "./_token_core.ts";
+import { ArmorApiError, type ArmorApiErrorCode } from "./errors.ts";
+import { CLAIM_GRACE_MS, CLAIM_RETRY_MS, retryDelay } from "./renewal.ts";
+import type { ArmorStoredSession } from "./token_store.ts";
+
+/** Starts the one shared renewal. It never rejects. */
+export function startRenewal(state: SessionState): Promise<void> {
+  let checked!: () => void;
+  state.renewalChecked = new Promise<void>((resolve) => checked = resolve);
+  const renewal = renewOnce(state, checked).finally(() => {
+    checked();
+    if (state.renewal === renewal) {
+      state.renewal = undefined;
+      state.renewalChecked = undefined;
+    }
+  });
+  state.renewal = renewal;
+  return renewal;
+}
+
+/** The API rejected `accessToken` (401): the session ends, unless it moved on already. */
+export function rejected(state: SessionState, accessToken: string): void {
+  if (state.token?.accessToken !== accessToken) return;
+  state.rejectedToken = accessToken;
+  state.end("rejected");
+  log(state.logger, { event: "renewal", outcome: "failed", code: "NOT_AUTHORIZED", status: 401 });
+  void forget(state, accessToken);
+}
+
+function backoff(
+  state: SessionState,
+  retryAfter: number | undefined,
+  code: ArmorApiErrorCode,
+  status?: number,
+): void {
+  state.failures++;
+  state.retryAt = state.now() + retryDelay(state.failures, retryAfter);
+  log(state.logger, { event: "renewal", outcome: "failed", code, status });
+}
+
+/**
+ * One renewal: adopt a newer token another session stored, or claim the renewal in the
+ * store and reissue. A failure backs off and leaves the current token in use.
+ */
+async function renewOnce(state: SessionState, checked: () => void): Promise<void> {
+  const mine = state.token;
+  if (mine === undefined) return;
+  // The session may end (disconnect, 401) or change token while this awaits.
+  const stale = () => state.token !== mine || state.ended !== undefined;
+  let claimed: string | null = null;
+  let base: ArmorStoredSession | undefined;
+  try {
+    const entry = await storeGet(state);
+    if (stale()) return;
+    if (adopt(state, entry)) {
+      log(state.logger, { event: "renewal", outcome: "adopted" });
+      return;
+    }
+    const now = state.now();
+    const value = entry?.value;
+    const claim = value?.claim;
+    if (claim !== undefined && claim.owner !== state.owner && claim.until > now) {
+      // Another session is renewing: look again shortly, keep the current token.
+      state.retryAt = now + CLAIM_RETRY_MS;
+      return;
+    }
+    base = value ?? { token: { ...mine }, identity: state.identity };
+    claimed = await storeSet(
+      state,
+      {
+        ...base,
+        claim: {
+          owner: state.owner,
+          purpose: "renew",
+          until: now + state.timeout + CLAIM_GRACE_MS,
+        },
+      },
+      entry?.version ?? null,
+    );
+    if (claimed === null) {
+      state.retryAt = now + CLAIM_RETRY_MS;
+      return;
+    }
+  } catch {
+    backoff(state, undefined, "STORE");
+    return;
+  }
+  const release = async () => {
+    try {
+      await storeSet(state, withoutClaim(base!), claimed);
+    } catch {
+      // The claim lapses by itself.
+    }
+  };
+  if (stale()) return await release();
+  checked();
+  let token: LocalToken;
+  try {
+    const fresh = await reissueToken(state.endpoint, mine.accessToken, state.accountId);
+    token = {
+      accessToken: fresh.access_token,
+      issuedAt: fresh.issuedAt.getTime(),
+      expiresAt: fresh.expiresAt.getTime(),
+    };
+  } catch (error) {
+    const failure = error instanceof ArmorApiError ? error : undefined;
+    backoff(state, failure?.retryAfter, failure?.code ?? "UNKNOWN", failure?.status);
+    await release();
+    // 401: the API no longer accepts this token, so no renewal ever will.
+    if (failure?.status === 401) rejected(state, mine.accessToken);
+    return;
+  }
+  if (stale()) return await release(); // disconnected meanwhile: share nothing
+  // Locally first, so a failing store cannot lose the new token.
+  state.setToken(token, null);
+  log(state.logger, { event: "renewal", outcome: "renewed" });
+  try {
+    const version = await storeSet(
+      state,
+      {
+        ...withoutClaim(base!),
+        token,
+        identity: state.identity ?? base!.identity,
+        server: state.prefix,
+        username: state.username,
+      },
+      claimed,
+    );
+    if (state.token === token) state.version = version;
+  } catch {
+    // Other sessions will renew for themselves.
+  }
+}

@@ -1,0 +1,86 @@
+// The server's own words about a failed call: the short code and description an error
+// body carries, in each of the documented dialects, made safe to show.
+
+import { scrubText } from "./_redact.ts";
+
+/** The largest error body read for its details, in bytes; a larger one adds nothing. */
+export const MAX_ERROR_BODY_BYTES = 16_384;
+
+/** The longest server error code kept, in characters. */
+export const MAX_SERVER_CODE_LENGTH = 64;
+
+/** The longest server description kept, in characters. */
+export const MAX_SERVER_MESSAGE_LENGTH = 300;
+
+/** What an error body said, scrubbed. */
+export interface ServerError {
+  serverCode?: string;
+  serverMessage?: string;
+}
+
+function pick(json: Record<string, unknown>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = json[name];
+    if (typeof value === "string" && value.trim() !== "") return value;
+  }
+  return undefined;
+}
+
+/**
+ * Made safe to show: secrets replaced, control and format characters (newlines, escape
+ * sequences, bidirectional overrides) removed, white space collapsed, cut to `max`.
+ */
+function clean(value: string, secrets: readonly string[], max: number): string | undefined {
+  const scrubbed = scrubText(value, secrets)
+    // Anything shaped like a code or token, even one of another call: a long run of
+    // base64 or hex characters with a digit in it.
+    .replace(/[A-Za-z0-9+/_=-]{20,}/g, (run) => /\d/.test(run) ? "[REDACTED]" : run)
+    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]+/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (scrubbed === "") return undefined;
+  if (scrubbed.length <= max) return scrubbed;
+  // Cut on a code point boundary.
+  return `${Array.from(scrubbed).slice(0, max - 1).join("")}…`;
+}
+
+/**
+ * Reads the documented error bodies: OpenAPI's `{"error", "error_description"}`,
+ * `{"errorCode", ...}`, and ASP.NET's `{"Message"}` or `{"message"}`. Anything else, or
+ * text that is not JSON, gives nothing.
+ */
+export function parseServerError(text: string, secrets: readonly string[]): ServerError {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return {};
+  const body = json as Record<string, unknown>;
+  const found: ServerError = {};
+  const code = pick(body, ["error", "errorCode", "ErrorCode", "code", "Code"]);
+  const message = pick(body, [
+    "error_description",
+    "errorDescription",
+    "Message",
+    "message",
+    "errorMessage",
+    "ErrorMessage",
+  ]);
+  if (code !== undefined) {
+    const safe = clean(code, secrets, MAX_SERVER_CODE_LENGTH);
+    if (safe !== undefined) found.serverCode = safe;
+  }
+  if (message !== undefined) {
+    const safe = clean(message, secrets, MAX_SERVER_MESSAGE_LENGTH);
+    if (safe !== undefined) found.serverMessage = safe;
+  }
+  return found;
+}
+
+/** ` invalid_credentials: The provided credentials are invalid`, or nothing. */
+export function describeServerError(error: ServerError): string {
+  const parts = [error.serverCode, error.serverMessage].filter((part) => part !== undefined);
+  return parts.length === 0 ? "" : ` ${parts.join(": ")}`;
+}

@@ -1,0 +1,283 @@
+// The session's request pipeline (`session.fetch`): resolve the path on the session's
+// origin, renew when due, add the headers, send with a deadline that covers the body,
+// and read a 401 for what it means.
+
+import { fhAuthorization } from "./_authorization.ts";
+import {
+  boundBody,
+  callFetch,
+  deadlineFor,
+  elapsed,
+  honoursSignal,
+  log,
+  networkMessage,
+  pathOf,
+  sendFailure,
+  untilAborted,
+} from "./_http.ts";
+import { REDACTED, scrubCause } from "./_redact.ts";
+import { rejected, startRenewal } from "./_renew.ts";
+import type { SessionState } from "./_session_state.ts";
+import { adopt, peek, storeGet } from "./_store_sync.ts";
+import { describe } from "./_validate.ts";
+import { ArmorApiError } from "./errors.ts";
+import { CLOCK_SKEW_MS, isRenewalDue, mayRetryRenewal, mustRenew } from "./renewal.ts";
+
+/** Request headers as a plain object with every credential-bearing value redacted. */
+function redactHeaders(headers: HeadersInit): Record<string, string> {
+  const shown: Record<string, string> = {};
+  for (const [name, value] of new Headers(headers)) {
+    shown[name] = /^(authorization|cookie|proxy-authorization|x-api-key)$/i.test(name)
+      ? REDACTED
+      : value;
+  }
+  return shown;
+}
+
+/**
+ * The URL `path` names on the session's origin; a TypeError for another origin, user
+ * info, or something that is not a path.
+ */
+export function resolvePath(state: SessionState, path: string | URL): string {
+  if (typeof path === "string") {
+    // The hot path: "/x" is joined to the base URL with no parsing; nothing after
+    // the base URL's own "/" can change the origin.
+    const second = path.charCodeAt(1);
+    if (path.charCodeAt(0) === 47 && second !== 47 && second !== 92 && !path.includes("@")) {
+      return state.prefix + path.slice(1);
+    }
+  } else if (!(path instanceof URL)) {
+    throw new TypeError(`path must be a string or a URL, got ${describe(path)}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(path, state.prefix);
+  } catch {
+    throw new TypeError("path is not a valid URL path");
+  }
+  if (url.origin !== state.origin) {
+    throw new TypeError(
+      `Refusing to send the session's credentials to ${url.origin}: only ${state.origin} is allowed`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new TypeError(
+      "path must not carry a user name or password: the session authorizes calls",
+    );
+  }
+  return url.href;
+}
+
+/**
+ * The checks on `init` that `fetch` would make, before anything is sent; for an API-key
+ * session, the exact body to sign.
+ */
+export function checkBody(
+  state: SessionState,
+  init: RequestInit | undefined,
+): string | Uint8Array | undefined {
+  if (init === undefined) return undefined;
+  if (typeof init !== "object" || init === null) {
+    throw new TypeError(`init must be an object, got ${describe(init)}`);
+  }
+  if (init.signal !== undefined && init.signal !== null && !(init.signal instanceof AbortSignal)) {
+    throw new TypeError(`init.signal must be an AbortSignal, got ${describe(init.signal)}`);
+  }
+  if (init.headers !== undefined) {
+    try {
+      new Headers(init.headers);
+    } catch {
+      // The runtime's message may quote the value: say what is wrong, not what it was.
+      throw new TypeError(
+        "init.headers holds an invalid header name or value (e.g. a line break in a value)",
+      );
+    }
+  }
+  const method = (init.method ?? "GET").toUpperCase();
+  const body = init.body;
+  if (body !== undefined && body !== null && (method === "GET" || method === "HEAD")) {
+    throw new TypeError(`A ${method} request cannot have a body: nothing was sent`);
+  }
+  if (!state.usesApiKey || body === undefined || body === null) return undefined;
+  // A signed request needs its exact body bytes up front.
+  if (typeof body === "string") return body;
+  if (body instanceof URLSearchParams) return body.toString();
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (ArrayBuffer.isView(body)) {
+    return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  }
+  throw new TypeError(
+    "An API-key session signs string, URLSearchParams, ArrayBuffer and typed-array bodies " +
+      "only: read a stream, Blob or FormData into one of those first",
+  );
+}
+
+function mergeHeaders(
+  state: SessionState,
+  authorization: string,
+  given: HeadersInit | undefined,
+  jsonBody: boolean,
+): Headers {
+  const headers = new Headers(given);
+  if (!headers.has("accept")) headers.set("accept", "application/json");
+  if (jsonBody && !headers.has("content-type")) headers.set("content-type", "application/json");
+  if (!headers.has("x-account-context") && state.accountId !== undefined) {
+    headers.set("x-account-context", String(state.accountId));
+  }
+  headers.set("authorization", authorization);
+  return headers;
+}
+
+/** A 401 whose `Date` is more than five minutes from our clock: say so, with the gap. */
+function clockSkew(state: SessionState, response: Response): ArmorApiError | undefined {
+  const date = Date.parse(response.headers.get("date") ?? "");
+  if (Number.isNaN(date)) return undefined;
+  const gap = state.now() - date;
+  if (Math.abs(gap) <= CLOCK_SKEW_MS) return undefined;
+  const seconds = Math.round(Math.abs(gap) / 1000);
+  return new ArmorApiError(
+    "CLOCK_SKEW",
+    `The Armor API rejected the signature (401) and this clock is ${seconds} s ${
+      gap > 0 ? "ahead of" : "behind"
+    } the server's; Armor accepts 300 s: set the clock right`,
+    { status: 401 },
+  );
+}
+
+/** Sends one call with the given credential; `retried` after a 401 for a replaced token. */
+export function send(
+  state: SessionState,
+  accessToken: string | undefined,
+  url: string,
+  init: RequestInit | undefined,
+  signedBody?: string | Uint8Array,
+  retried = false,
+): Promise<Response> {
+  const timeout = state.timeout;
+  const fetchImpl = state.endpoint.fetch ?? globalThis.fetch;
+  const native = honoursSignal(fetchImpl);
+  const userSignal = init?.signal ?? undefined;
+  const { deadline, signal } = deadlineFor(timeout, userSignal);
+  const method = init?.method ?? "GET";
+  const logger = state.logger;
+  const started = performance.now();
+  const fail = (error: unknown): never => {
+    const what = `${method} ${pathOf(url)}`;
+    const failure = sendFailure(error, what, userSignal, deadline, timeout);
+    const cause = scrubCause(failure.cause, accessToken === undefined ? [] : [accessToken]);
+    const message = failure.code === "NETWORK" ? networkMessage(what, url, cause) : failure.message;
+    log(logger, { event: "error", method, url, code: failure.code, ms: elapsed(started) });
+    throw new ArmorApiError(failure.code, message, { cause });
+  };
+  const go = (headers: HeadersInit, sent = init): Promise<Response> => {
+    const request: RequestInit = sent === undefined
+      ? { headers, redirect: "manual", signal }
+      : { ...sent, headers, redirect: "manual", signal };
+    if (logger !== undefined) {
+      log(logger, { event: "request", method, url, headers: redactHeaders(headers) });
+    }
+    const pending = callFetch(fetchImpl, url, request);
+    // Raced with the signal: a fetch that ignores it still ends at the deadline, and so
+    // does its body. The runtime's own fetch aborts both by itself.
+    const raced = native
+      ? pending
+      : untilAborted(pending, signal, (response) => void response.body?.cancel().catch(() => {}));
+    return raced.then((response) => {
+      log(logger, {
+        event: "response",
+        method,
+        url,
+        status: response.status,
+        ms: elapsed(started),
+      });
+      if (response.status === 401) {
+        if (accessToken === undefined) {
+          const skew = clockSkew(state, response);
+          if (skew !== undefined) {
+            response.body?.cancel().catch(() => {});
+            throw skew;
+          }
+        } else {
+          const current = state.token?.accessToken;
+          if (
+            !retried && current !== undefined && current !== accessToken &&
+            state.ended === undefined && replayable(init)
+          ) {
+            // Sent with a token the session has replaced since: the server did not act on
+            // it. Once more, with the current token.
+            response.body?.cancel().catch(() => {});
+            return send(state, current, url, init, signedBody, true);
+          }
+          rejected(state, accessToken);
+        }
+      }
+      return native ? response : boundBody(response, signal);
+    }, fail);
+  };
+  if (accessToken !== undefined) {
+    const jsonBody = typeof init?.body === "string";
+    const headers = init?.headers === undefined
+      ? (accessToken === state.token?.accessToken
+        ? (jsonBody ? state.headersWithBody : state.headers)
+        : mergeHeaders(state, fhAuthorization(accessToken), undefined, jsonBody))
+      : mergeHeaders(state, fhAuthorization(accessToken), init.headers, jsonBody);
+    return go(headers);
+  }
+  // An API key: each request is signed, with the exact path and body sent.
+  const credential = state.credential;
+  if (credential.scheme !== "ARMOR-PSK") return Promise.reject(state.noTokenError());
+  // Sent upper-case as signed: fetch upper-cases only the standard methods.
+  const upper = method.toUpperCase();
+  const signedInit: RequestInit = { ...init, method: upper };
+  return credential.sign(upper, pathOf(url), signedBody).then((authorization) =>
+    go(
+      mergeHeaders(state, authorization, init?.headers, typeof init?.body === "string"),
+      signedInit,
+    )
+  );
+}
+
+/** Whether a call can be sent again as it was: no stream body. */
+function replayable(init: RequestInit | undefined): boolean {
+  const body = init?.body;
+  return body === undefined || body === null || !(body instanceof ReadableStream);
+}
+
+/** The path through renewal: no token yet, or renewal due, or the session ended. */
+export async function fetchSlow(
+  state: SessionState,
+  url: string,
+  init: RequestInit | undefined,
+): Promise<Response> {
+  if (state.ended === "disconnected") throw state.noTokenError();
+  if (state.token === undefined || state.ended !== undefined) {
+    adopt(state, await storeGet(state));
+    if (state.token === undefined || state.ended !== undefined) throw state.noTokenError();
+  }
+  let now = state.now();
+  if (!Number.isFinite(now)) throw new TypeError("The clock (now) did not return a finite number");
+  if (now >= state.token.expiresAt) {
+    // Another session may have renewed it.
+    adopt(state, await peek(state));
+    now = state.now();
+  }
+  const token = state.token;
+  if (token === undefined || state.ended !== undefined) throw state.noTokenError();
+  if (now >= token.expiresAt) throw state.expiredError(token.expiresAt);
+  if (isRenewalDue(now, state.renewAt)) {
+    const renewal = state.renewal ??
+      (mayRetryRenewal(now, state.retryAt) ? startRenewal(state) : undefined);
+    const length = token.expiresAt - token.issuedAt;
+    if (renewal !== undefined) {
+      // About to lapse: wait for the new token. Else, on a shared store, wait only for
+      // the store check, so a token another session already renewed is used at once;
+      // a private store holds nothing new, so the call goes out now.
+      if (mustRenew(now, token.expiresAt, length)) await renewal;
+      else if (state.shared) await state.renewalChecked;
+    }
+  }
+  const current = state.token;
+  if (current === undefined || state.ended !== undefined) throw state.noTokenError();
+  if (state.now() >= current.expiresAt) throw state.expiredError(current.expiresAt);
+  return await send(state, current.accessToken, url, init);
+}

@@ -1,0 +1,173 @@
+// A session's state: its settings, its token and the account context, and the small
+// rules that keep them consistent. `ArmorSession` owns one and shows it; login, renewal,
+// store sync and the request pipeline (each in a file of its own) work on it.
+
+import { fhAuthorization, type SessionCredential } from "./_authorization.ts";
+import type { TokenEndpoint } from "./_token_core.ts";
+import { ArmorApiError } from "./errors.ts";
+import type { ArmorIdentity } from "./identity.ts";
+import { jitteredRenewAt } from "./renewal.ts";
+import type { ArmorTokenStore } from "./token_store.ts";
+import type { ArmorLogger } from "./types.ts";
+
+/** A token as the session keeps it; times in epoch ms by the session's clock. */
+export interface LocalToken {
+  accessToken: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** How a session's state ended, if it did. */
+export type Ended = "disconnected" | "rejected";
+
+/** What a session is built from, checked. */
+export interface SessionSettings {
+  endpoint: TokenEndpoint;
+  /** The base URL's href, ending with "/". */
+  prefix: string;
+  origin: string;
+  store: ArmorTokenStore;
+  /** Whether the store was given, so others may share it. */
+  shared: boolean;
+  key: string;
+  random: () => number;
+  credential: SessionCredential;
+}
+
+/** The mutable state of one session. */
+export class SessionState {
+  readonly endpoint: TokenEndpoint;
+  readonly prefix: string;
+  readonly origin: string;
+  readonly store: ArmorTokenStore;
+  readonly shared: boolean;
+  readonly key: string;
+  readonly random: () => number;
+  readonly credential: SessionCredential;
+  readonly owner: string = crypto.randomUUID();
+  /** The user name the stored state must belong to (set at login). */
+  username?: string;
+
+  token?: LocalToken;
+  renewAt = Infinity;
+  /** The store version of the state that holds `token`, if known. */
+  version: string | null = null;
+  identity?: ArmorIdentity;
+  accountId?: number;
+  /** The headers of a call without a body, and with a JSON body: built once per change. */
+  headers: Record<string, string> = {};
+  headersWithBody: Record<string, string> = {};
+  renewal?: Promise<void>;
+  /** Settles once the renewal in flight has read the store (adopted, or claimed). */
+  renewalChecked?: Promise<void>;
+  failures = 0;
+  retryAt = 0;
+  ended?: Ended;
+  /** Bumped by disconnect(): a token call started before must not revive the session. */
+  generation = 0;
+  rejectedToken?: string;
+  /** The token this session held before its current one, to tell a stale 401 apart. */
+  previousToken?: string;
+
+  constructor(settings: SessionSettings) {
+    this.endpoint = settings.endpoint;
+    this.prefix = settings.prefix;
+    this.origin = settings.origin;
+    this.store = settings.store;
+    this.shared = settings.shared;
+    this.key = settings.key;
+    this.random = settings.random;
+    this.credential = settings.credential;
+  }
+
+  get logger(): ArmorLogger | undefined {
+    return this.endpoint.logger;
+  }
+
+  get timeout(): number {
+    return this.endpoint.timeout;
+  }
+
+  now(): number {
+    return this.endpoint.now();
+  }
+
+  /** Whether requests are signed with an API key instead of carrying a token. */
+  get usesApiKey(): boolean {
+    return this.credential.scheme === "ARMOR-PSK";
+  }
+
+  rebuildHeaders(): void {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (this.token !== undefined) headers.authorization = fhAuthorization(this.token.accessToken);
+    if (this.accountId !== undefined) headers["x-account-context"] = String(this.accountId);
+    this.headers = headers;
+    this.headersWithBody = { ...headers, "content-type": "application/json" };
+  }
+
+  setToken(token: LocalToken, version: string | null): void {
+    if (this.token !== undefined && this.token.accessToken !== token.accessToken) {
+      this.previousToken = this.token.accessToken;
+    }
+    this.token = token;
+    this.version = version;
+    this.renewAt = jitteredRenewAt(token.issuedAt, token.expiresAt - token.issuedAt, this.random);
+    this.ended = undefined;
+    this.failures = 0;
+    this.retryAt = 0;
+    this.rebuildHeaders();
+  }
+
+  /** Drops the token: the session ends as `ended`. */
+  end(ended: Ended): void {
+    this.ended = ended;
+    this.token = undefined;
+    this.renewAt = Infinity;
+    this.rebuildHeaders();
+  }
+
+  noTokenError(): ArmorApiError {
+    const message = this.ended === "disconnected"
+      ? "The session was disconnected: log in again"
+      : this.ended === "rejected"
+      ? "The Armor API rejected the session token (401): log in again"
+      : "The session has no token: log in with ArmorSession.connect first";
+    return new ArmorApiError("NOT_AUTHORIZED", message);
+  }
+
+  expiredError(expiresAt: number): ArmorApiError {
+    return new ArmorApiError(
+      "SESSION_EXPIRED",
+      `Session expired at ${new Date(expiresAt).toISOString()}: log in again`,
+    );
+  }
+
+  /** `UNKNOWN_ACCOUNT` unless `id` is one of the identity's accounts (or none is known). */
+  checkAccount(id: number, whose = "this session's"): void {
+    const identity = this.identity;
+    if (identity === undefined || identity.accounts.some((a) => a.id === id)) return;
+    throw new ArmorApiError(
+      "UNKNOWN_ACCOUNT",
+      `Account ${id} is not one of ${whose} accounts: ${
+        identity.accounts.map((a) => a.id).join(", ") || "none"
+      }`,
+    );
+  }
+
+  useAccount(id: number): void {
+    this.checkAccount(id);
+    this.accountId = id;
+    this.rebuildHeaders();
+  }
+
+  /** The named account, else the first one, else none. */
+  chooseAccount(accountId: number | undefined, whose?: string): void {
+    if (accountId !== undefined) {
+      this.checkAccount(accountId, whose);
+      this.accountId = accountId;
+    } else if (this.accountId === undefined && (this.identity?.accounts.length ?? 0) > 0) {
+      this.accountId = this.identity!.accounts[0].id;
+    }
+    this.rebuildHeaders();
+  }
+}

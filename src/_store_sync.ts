@@ -1,0 +1,196 @@
+// Sharing a session's state through its store: bounded reads and writes, publishing a
+// new token, forgetting a dead one, and adopting a newer token another session stored.
+
+import { log } from "./_http.ts";
+import type { LocalToken, SessionState } from "./_session_state.ts";
+import { ArmorApiError } from "./errors.ts";
+import { STORE_ATTEMPTS } from "./renewal.ts";
+import { ACCESS_TOKEN_PATTERN } from "./token.ts";
+import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
+
+/** A store failure, as callers see it: `STORE`, with the original as a cause. */
+export function storeError(message: string, cause?: unknown): ArmorApiError {
+  return new ArmorApiError("STORE", message, { cause });
+}
+
+/** Bounds a store call by the session's timeout: a stalled store must not hang calls. */
+function bounded<T>(state: SessionState, operation: () => Promise<T>, what: string): Promise<T> {
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    id = setTimeout(
+      () => reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`)),
+      state.timeout,
+    );
+  });
+  let pending: Promise<T>;
+  try {
+    pending = Promise.resolve(operation());
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  const typed = pending.catch((error) => {
+    throw error instanceof ArmorApiError
+      ? error
+      : storeError(`The token store failed ${what}`, error);
+  });
+  return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const finite = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+
+/**
+ * True when a stored state has the shape this module writes. Anything else (a `null`
+ * token, wrong types, a token with CR/LF) is treated as absent and replaced at the next
+ * login: a malformed record must not break every connect.
+ */
+export function isWellFormed(value: unknown): value is ArmorStoredSession {
+  if (!isRecord(value)) return false;
+  const { token, claim, identity, login, server, username } = value;
+  if (token !== undefined) {
+    if (!isRecord(token)) return false;
+    if (typeof token.accessToken !== "string" || !ACCESS_TOKEN_PATTERN.test(token.accessToken)) {
+      return false;
+    }
+    if (!finite(token.issuedAt) || !finite(token.expiresAt)) return false;
+  }
+  if (claim !== undefined) {
+    if (!isRecord(claim) || typeof claim.owner !== "string" || !finite(claim.until)) return false;
+    if (claim.purpose !== "login" && claim.purpose !== "renew") return false;
+  }
+  if (identity !== undefined) {
+    if (!isRecord(identity) || typeof identity.username !== "string") return false;
+    if (!Array.isArray(identity.accounts)) return false;
+    for (const account of identity.accounts) {
+      if (!isRecord(account) || !Number.isSafeInteger(account.id) || (account.id as number) <= 0) {
+        return false;
+      }
+    }
+  }
+  if (login !== undefined) {
+    if (!isRecord(login) || typeof login.username !== "string") return false;
+    if (typeof login.salt !== "string" || typeof login.verifier !== "string") return false;
+  }
+  if (server !== undefined && typeof server !== "string") return false;
+  if (username !== undefined && typeof username !== "string") return false;
+  return true;
+}
+
+/** Reads the store; a malformed record reads as an empty one (its version kept). */
+export async function storeGet(state: SessionState): Promise<ArmorStoreEntry | undefined> {
+  const entry = await bounded(state, () => state.store.get(state.key), "a read");
+  if (entry === undefined) return undefined;
+  if (!isRecord(entry) || typeof entry.version !== "string") {
+    throw storeError("The token store answered a read with something that is not an entry");
+  }
+  if (!isWellFormed(entry.value)) {
+    log(state.logger, { event: "error", code: "STORE" });
+    return { value: {}, version: entry.version };
+  }
+  return entry;
+}
+
+/** Check-and-set; the new version, or `null` when the version changed. */
+export function storeSet(
+  state: SessionState,
+  value: ArmorStoredSession | undefined,
+  version: string | null,
+): Promise<string | null> {
+  return bounded(state, () => state.store.set(state.key, value, version), "a write");
+}
+
+/** Reads the store, or `undefined` when it fails: a local token stays usable. */
+export async function peek(state: SessionState): Promise<ArmorStoreEntry | undefined> {
+  try {
+    return await storeGet(state);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a stored state records about whose it is: this session's server and user. */
+export function owned(state: SessionState, value: ArmorStoredSession): ArmorStoredSession {
+  return { ...value, server: state.prefix, username: state.username };
+}
+
+/** Writes `value` over whatever is stored; returns the new version. */
+export async function publish(state: SessionState, value: ArmorStoredSession): Promise<string> {
+  for (let attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
+    const entry = await storeGet(state);
+    const version = await storeSet(state, owned(state, value), entry?.version ?? null);
+    if (version !== null) return version;
+  }
+  throw storeError("The token store kept changing: could not save the session");
+}
+
+/** Removes `accessToken` from the store while it is still the stored one. */
+export async function forget(state: SessionState, accessToken: string): Promise<void> {
+  try {
+    for (let attempt = 0; attempt < STORE_ATTEMPTS; attempt++) {
+      const entry = await storeGet(state);
+      if (entry?.value.token?.accessToken !== accessToken) return;
+      const { token: _token, claim: _claim, ...rest } = entry.value;
+      if (await storeSet(state, rest, entry.version) !== null) return;
+    }
+  } catch {
+    // The local session is ended either way.
+  }
+}
+
+export function isLive(value: ArmorStoredSession | undefined, now: number): boolean {
+  const token = value?.token;
+  return token !== undefined && token.expiresAt > now;
+}
+
+export function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
+  const { claim: _claim, ...rest } = value;
+  return rest;
+}
+
+/**
+ * True when a stored state belongs to this session: its server, and exactly its user.
+ * A session that has no user yet (built with `new ArmorSession`) takes the first
+ * login of its server that it adopts, and is bound to that user from then on.
+ */
+export function isOwn(state: SessionState, value: ArmorStoredSession): boolean {
+  if (value.server !== undefined && value.server !== state.prefix) return false;
+  if (state.username === undefined) return true;
+  return value.username === state.username;
+}
+
+/** Adopts the stored token when it is this session's, live, and newer than ours. */
+export function adopt(state: SessionState, entry: ArmorStoreEntry | undefined): boolean {
+  const value = entry?.value;
+  if (value === undefined || !isOwn(state, value)) return false;
+  if (value.identity !== undefined && state.identity === undefined) {
+    state.identity = value.identity;
+    if (state.accountId === undefined && value.identity.accounts.length > 0) {
+      state.accountId = value.identity.accounts[0].id;
+      state.rebuildHeaders();
+    }
+  }
+  if (!isLive(value, state.now()) || state.ended === "disconnected") return false;
+  const stored = value.token!;
+  if (stored.accessToken === state.rejectedToken) return false;
+  const current = state.token;
+  // Newer means a later expiry, even for the same token: a server may reissue the same
+  // token with a new lifetime, and then the window's one reissue is spent.
+  if (current !== undefined && state.ended === undefined && stored.expiresAt <= current.expiresAt) {
+    if (stored.accessToken === current.accessToken) state.version = entry!.version;
+    return false;
+  }
+  if (state.username === undefined && value.username !== undefined) {
+    state.username = value.username;
+  }
+  const token: LocalToken = {
+    accessToken: stored.accessToken,
+    issuedAt: stored.issuedAt,
+    expiresAt: stored.expiresAt,
+  };
+  state.setToken(token, entry!.version);
+  return true;
+}

@@ -1,0 +1,150 @@
+// The session-free core of the two token calls: redeem a code, reissue a token, on an
+// endpoint whose settings were checked once. The public functions and the session both
+// call it; it knows nothing of sessions.
+
+import { type Outgoing, sendJson } from "./_http.ts";
+import { REDACTED } from "./_redact.ts";
+import { fhAuthorization } from "./_authorization.ts";
+import { type ArmorApiToken, parseTokenBody } from "./token.ts";
+import type { ArmorApiVersion, ArmorLogger } from "./types.ts";
+
+/** Where and how token calls are sent: checked once, then used as it is. */
+export interface TokenEndpoint {
+  /** The checked base URL's href, ending with "/". */
+  readonly baseUrl: string;
+  readonly apiVersion: ArmorApiVersion;
+  /** The fetch to use; `undefined`: the global `fetch`, looked up at each call. */
+  readonly fetch?: typeof fetch;
+  readonly timeout: number;
+  readonly logger?: ArmorLogger;
+  /** The clock that stamps a token's `issuedAt` (epoch ms). */
+  readonly now: () => number;
+}
+
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  accept: "application/json",
+  "content-type": "application/json",
+});
+
+/** Reads a clock; a clock that throws or returns no finite number is a TypeError. */
+export function readClock(now: () => number): number {
+  let value: unknown;
+  try {
+    value = now();
+  } catch {
+    throw new TypeError("The clock (now) threw: give a now() that returns epoch milliseconds");
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError("The clock (now) did not return a finite number of epoch milliseconds");
+  }
+  return value;
+}
+
+/**
+ * Builds a JSON POST to `path` under the base URL. `secretFields` names the body fields
+ * whose values are secrets; they are redacted in the plan. `auth` adds the session
+ * headers (`Authorization: FH-AUTH`, `X-Account-Context`), redacted in the plan.
+ */
+export function jsonPost(
+  endpoint: Pick<TokenEndpoint, "baseUrl" | "apiVersion">,
+  path: string,
+  body: Record<string, string>,
+  secretFields: readonly string[],
+  auth?: { token: string; accountId?: number },
+): Outgoing {
+  // The base ends with "/" and `path` is relative with no dot segments: a join is exact.
+  const url = endpoint.baseUrl + path;
+  const shown: Record<string, string> = {};
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(body)) {
+    if (secretFields.includes(name)) {
+      shown[name] = REDACTED;
+      secrets.push(value);
+    } else {
+      shown[name] = value;
+    }
+  }
+  let headers = JSON_HEADERS as Record<string, string>;
+  let planHeaders: Record<string, string> = { ...JSON_HEADERS };
+  if (auth !== undefined) {
+    headers = { ...JSON_HEADERS, authorization: fhAuthorization(auth.token) };
+    planHeaders = { ...JSON_HEADERS, authorization: fhAuthorization(REDACTED) };
+    if (auth.accountId !== undefined) {
+      headers["x-account-context"] = String(auth.accountId);
+      planHeaders["x-account-context"] = String(auth.accountId);
+    }
+    if (!secrets.includes(auth.token)) secrets.push(auth.token);
+  }
+  return {
+    plan: {
+      method: "POST",
+      url,
+      apiVersion: endpoint.apiVersion,
+      headers: planHeaders,
+      body: shown,
+    },
+    url,
+    headers,
+    body: JSON.stringify(body),
+    secrets,
+  };
+}
+
+/** `POST /auth/token` with `{code, grant_type}`. */
+export function redeemRequest(
+  endpoint: TokenEndpoint,
+  code: string,
+  grantType = "authorization_code",
+): Outgoing {
+  return jsonPost(endpoint, "auth/token", { code, grant_type: grantType }, ["code"]);
+}
+
+/**
+ * `POST /auth/token/reissue` with `{token}`, and the headers the PowerShell module sends
+ * with it: `Authorization: FH-AUTH <the token being reissued>` and, when there is one,
+ * `X-Account-Context`.
+ */
+export function reissueRequest(
+  endpoint: TokenEndpoint,
+  token: string,
+  accountId?: number,
+): Outgoing {
+  return jsonPost(endpoint, "auth/token/reissue", { token }, ["token"], { token, accountId });
+}
+
+/**
+ * Sends a token request once and resolves with the checked token. The token is stamped
+ * when the request leaves, so its expiry errs early, never late.
+ */
+export async function sendForToken(
+  endpoint: TokenEndpoint,
+  out: Outgoing,
+  signal?: AbortSignal,
+  timeout = endpoint.timeout,
+): Promise<ArmorApiToken> {
+  const sentAt = readClock(endpoint.now);
+  return await sendJson(
+    out,
+    { fetch: endpoint.fetch ?? globalThis.fetch, signal, timeout, logger: endpoint.logger },
+    (json) => parseTokenBody(json, sentAt, out.secrets),
+  );
+}
+
+/** Redeems a one-time code (`Request-ArmorApiToken`). */
+export function redeemCode(
+  endpoint: TokenEndpoint,
+  code: string,
+  signal?: AbortSignal,
+): Promise<ArmorApiToken> {
+  return sendForToken(endpoint, redeemRequest(endpoint, code), signal);
+}
+
+/** Reissues a live token (`Update-ArmorApiToken`). */
+export function reissueToken(
+  endpoint: TokenEndpoint,
+  token: string,
+  accountId?: number,
+  signal?: AbortSignal,
+): Promise<ArmorApiToken> {
+  return sendForToken(endpoint, reissueRequest(endpoint, token, accountId), signal);
+}
