@@ -1,17 +1,28 @@
 /**
- * A Deno Deploy function that calls the Armor API for its visitors.
+ * A Deno Deploy app that calls the Armor API for its clients, behind a bearer secret.
  *
- * It logs in from environment variables on first use and keeps the session in Deno KV,
- * so every isolate of the app shares one login and renews it once between them.
- *
- * - `GET /identity`: who the app is signed in as (from `GET /me`).
+ * - `GET /identity`: who the app is signed in as (`session.identity`: user name, names,
+ *   accounts) and the account it acts on.
  * - `GET /accounts`: the accounts it can act on (from `GET /accounts`).
  *
- * Environment: `ARMOR_USERNAME`, `ARMOR_PASSWORD`, optional `ARMOR_BASE_URL` and
- * `ARMOR_ACCOUNT_ID`; `ARMOR_KV_PATH` (local runs only) names the KV database file.
- * On Deno Deploy, `Deno.openKv()` needs no flag; locally:
+ * Every request needs `Authorization: Bearer <DEPLOY_BEARER_SECRET>`; any other answer is
+ * 401. The secret is compared in constant time (SHA-256 digests, compared byte by byte).
  *
- *     deno serve --env-file=.env --unstable-kv --allow-env --allow-net=api.armor.com \
+ * Two ways in, from the environment (the app's settings on Deno Deploy, `.env` locally):
+ *
+ * - `ARMOR_API_KEY_ID` and `ARMOR_API_SECRET_KEY`: an API key. Every request is signed
+ *   with it: no login, no token, no renewal, so no Deno KV either. Preferred.
+ * - `ARMOR_USERNAME` and `ARMOR_PASSWORD`: a login on first use, kept in Deno KV, so every
+ *   isolate of the app shares one login and renews it once between them.
+ *
+ * Optional: `ARMOR_BASE_URL` (another server, e.g. a mock on `http://127.0.0.1:<port>`),
+ * `ARMOR_ACCOUNT_ID` (default: the first account), and, locally only, `ARMOR_KV_PATH`
+ * (the KV database file; default: Deno's own). Deno KV comes from `"unstable": ["kv"]`
+ * in deno.json; on Deno Deploy, also assign a KV database to the app in its settings.
+ * Locally, against a mock Armor API on a loopback port:
+ *
+ *     deno serve --env-file=.env --allow-net=127.0.0.1 \
+ *       --allow-env=ARMOR_USERNAME,ARMOR_PASSWORD,ARMOR_BASE_URL,ARMOR_ACCOUNT_ID,ARMOR_API_KEY_ID,ARMOR_API_SECRET_KEY,ARMOR_KV_PATH,DEPLOY_BEARER_SECRET \
  *       examples/deploy.ts
  *
  * @module
@@ -19,20 +30,110 @@
 
 import { ArmorApiError, ArmorSession, KvTokenStore } from "../mod.ts";
 
-const kv = await Deno.openKv(Deno.env.get("ARMOR_KV_PATH") || undefined);
-const store = new KvTokenStore(kv);
+/** The shortest bearer secret the app accepts, e.g. from `openssl rand -hex 32`. */
+const MIN_SECRET_LENGTH = 16;
+
+function env(name: string): string | undefined {
+  return Deno.env.get(name)?.trim() || undefined;
+}
+
+/** A setting that is missing or wrong: the app answers 500 and says what to set. */
+class SettingError extends Error {}
+
+function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+// ── The bearer secret ────────────────────────────────────────────────────────────────
+
+const encoder = new TextEncoder();
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
+}
+
+/** Compares two digests of equal length without stopping at the first difference. */
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
+}
+
+let expected: Promise<Uint8Array> | undefined;
+
+/** Whether the request carries `Authorization: Bearer <DEPLOY_BEARER_SECRET>`. */
+async function authorized(request: Request): Promise<boolean> {
+  const secret = Deno.env.get("DEPLOY_BEARER_SECRET") ?? "";
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new SettingError(
+      `Set DEPLOY_BEARER_SECRET to a secret of at least ${MIN_SECRET_LENGTH} characters in the app's settings`,
+    );
+  }
+  expected ??= sha256(secret);
+  const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+  // Hash even when the header is missing, so every refusal takes the same path.
+  const given = await sha256(match?.[1] ?? "");
+  return match !== null && sameDigest(given, await expected);
+}
+
+// ── The Armor session ────────────────────────────────────────────────────────────────
 
 let pending: Promise<ArmorSession> | undefined;
+let store: Promise<KvTokenStore> | undefined;
+
+function accountId(): number | undefined {
+  const text = env("ARMOR_ACCOUNT_ID");
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text) || Number(text) <= 0) {
+    throw new SettingError("Set ARMOR_ACCOUNT_ID to a positive integer, or remove it");
+  }
+  return Number(text);
+}
 
 function connect(): Promise<ArmorSession> {
-  const accountId = Deno.env.get("ARMOR_ACCOUNT_ID");
-  const attempt = ArmorSession.connect({
-    baseUrl: Deno.env.get("ARMOR_BASE_URL") || undefined,
-    username: Deno.env.get("ARMOR_USERNAME") ?? "",
-    password: Deno.env.get("ARMOR_PASSWORD") ?? "",
-    accountId: accountId ? Number(accountId) : undefined,
-    store,
-  });
+  const attempt = (async () => {
+    const baseUrl = env("ARMOR_BASE_URL");
+    const id = env("ARMOR_API_KEY_ID");
+    const secret = env("ARMOR_API_SECRET_KEY");
+    if (id !== undefined || secret !== undefined) {
+      if (id === undefined || secret === undefined) {
+        throw new SettingError("Set both ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY, or neither");
+      }
+      // An API key signs every request: nothing to share, so no KV.
+      return await ArmorSession.connect({
+        apiKey: { id, secret },
+        baseUrl,
+        accountId: accountId(),
+      });
+    }
+    const username = env("ARMOR_USERNAME");
+    const password = Deno.env.get("ARMOR_PASSWORD");
+    if (username === undefined || !password) {
+      throw new SettingError(
+        "Set ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY, or ARMOR_USERNAME and ARMOR_PASSWORD, in the app's settings",
+      );
+    }
+    if (typeof Deno.openKv !== "function") {
+      throw new SettingError('Enable Deno KV: add "unstable": ["kv"] to deno.json');
+    }
+    // Opened once, on the first password login; the database is shared by every isolate.
+    store ??= Deno.openKv(env("ARMOR_KV_PATH")).then(
+      (kv) => new KvTokenStore(kv),
+      (error) => {
+        store = undefined;
+        throw new SettingError(
+          `Deno KV did not open (${error}): on Deno Deploy, assign a KV database to the app in its settings`,
+        );
+      },
+    );
+    return await ArmorSession.connect({
+      baseUrl,
+      username,
+      password,
+      accountId: accountId(),
+      store: await store,
+    });
+  })();
   pending = attempt;
   attempt.catch(() => {
     if (pending === attempt) pending = undefined;
@@ -52,13 +153,24 @@ async function getSession(): Promise<ArmorSession> {
   return await (pending === attempt ? connect() : pending ?? connect());
 }
 
-function json(body: unknown, status = 200): Response {
-  return Response.json(body, { status, headers: { "cache-control": "no-store" } });
+// ── The routes ───────────────────────────────────────────────────────────────────────
+
+async function identity(): Promise<Response> {
+  const session = await getSession();
+  const me = session.identity;
+  if (me === undefined) return json({ error: "The session has no identity: log in again" }, 502);
+  return json({
+    username: me.username,
+    firstName: me.firstName,
+    lastName: me.lastName,
+    accountId: session.accountId,
+    accounts: me.accounts.map(({ id, name, status }) => ({ id, name, status })),
+  });
 }
 
-async function relay(path: string): Promise<Response> {
+async function accounts(): Promise<Response> {
   const session = await getSession();
-  const response = await session.fetch(path);
+  const response = await session.fetch("/accounts");
   if (!response.ok) {
     await response.body?.cancel();
     return json({ error: `The Armor API answered ${response.status}` }, 502);
@@ -68,13 +180,21 @@ async function relay(path: string): Promise<Response> {
 
 export default {
   async fetch(request: Request): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (request.method !== "GET") return json({ error: "Method not allowed" }, 405);
     try {
-      if (pathname === "/identity") return await relay("/me");
-      if (pathname === "/accounts") return await relay("/accounts");
+      if (!await authorized(request)) {
+        return json({ error: "Send Authorization: Bearer <DEPLOY_BEARER_SECRET>" }, 401, {
+          "www-authenticate": 'Bearer realm="armor"',
+        });
+      }
+      if (request.method !== "GET") {
+        return json({ error: "Method not allowed: use GET" }, 405, { allow: "GET" });
+      }
+      const { pathname } = new URL(request.url);
+      if (pathname === "/identity") return await identity();
+      if (pathname === "/accounts") return await accounts();
       return json({ error: "Not found", routes: ["/identity", "/accounts"] }, 404);
     } catch (error) {
+      if (error instanceof SettingError) return json({ error: error.message }, 500);
       if (error instanceof ArmorApiError) {
         return json({ error: error.message, code: error.code }, 502);
       }

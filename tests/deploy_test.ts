@@ -1,8 +1,27 @@
-// Runs examples/deploy.ts with `deno serve --parallel` (two isolates sharing one Deno KV
-// file) against the mock Armor API, and counts logins and reissues at the mock.
+// Runs examples/deploy.ts with `deno serve` (this very Deno, never one from PATH) against
+// the mock Armor API: two isolates sharing one Deno KV file make one login and one
+// reissue per renewal window; requests without the bearer secret get 401.
+// Deno KV comes from deno.json's "unstable": ["kv"], as on Deno Deploy: no flag.
 
 import assert from "node:assert/strict";
-import { serveMockArmorApi } from "../src/testing/mod.ts";
+import { fileURLToPath } from "node:url";
+import { type ServedMockArmorApi, serveMockArmorApi } from "../src/testing/mod.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SECRET = "a-bearer-secret-for-tests-0123456789";
+const AUTH = { authorization: `Bearer ${SECRET}` };
+
+/** Every setting the example reads: the ones not given are blank, whatever the shell has. */
+const SETTINGS = [
+  "ARMOR_USERNAME",
+  "ARMOR_PASSWORD",
+  "ARMOR_BASE_URL",
+  "ARMOR_ACCOUNT_ID",
+  "ARMOR_API_KEY_ID",
+  "ARMOR_API_SECRET_KEY",
+  "ARMOR_KV_PATH",
+  "DEPLOY_BEARER_SECRET",
+];
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -26,78 +45,179 @@ async function waitUntilServing(base: string, ms: number): Promise<void> {
   }
 }
 
-Deno.test("deploy example: two isolates share one login and reissue once per window", async () => {
-  // A 3-second session: renewal is due every second, so the test sees several windows.
-  await using server = await serveMockArmorApi({ expiresIn: 0.05 });
+interface App extends AsyncDisposable {
+  base: string;
+  /** The KV folder under .tmp, removed on dispose. */
+  dir: string;
+}
+
+/** Serves examples/deploy.ts on a free loopback port with `env`, and waits until it answers. */
+async function serveExample(
+  server: ServedMockArmorApi,
+  env: Record<string, string>,
+  parallel = false,
+): Promise<App> {
   await Deno.mkdir(".tmp", { recursive: true });
   const dir = await Deno.makeTempDir({ dir: ".tmp", prefix: "deploy-kv-" });
   const port = freePort();
-  const child = new Deno.Command("deno", {
+  const blank = Object.fromEntries(SETTINGS.map((name) => [name, ""]));
+  const child = new Deno.Command(Deno.execPath(), {
     args: [
       "serve",
-      "--parallel",
+      `--config=${ROOT}deno.json`,
+      ...(parallel ? ["--parallel"] : []),
       "--host=127.0.0.1",
       `--port=${port}`,
-      "--unstable-kv",
       "--allow-net=127.0.0.1",
-      "--allow-env",
+      `--allow-env=${SETTINGS.join(",")}`,
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
-      "examples/deploy.ts",
+      `${ROOT}examples/deploy.ts`,
     ],
     env: {
+      ...blank,
       DENO_JOBS: "2",
-      ARMOR_USERNAME: "demo@example.com",
-      ARMOR_PASSWORD: "demo-password",
+      NO_COLOR: "1",
       ARMOR_BASE_URL: server.baseUrl,
       ARMOR_KV_PATH: `${dir}/armor.sqlite3`,
-      NO_COLOR: "1",
+      ...env,
     },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  try {
-    child.stdout.pipeTo(new WritableStream()).catch(() => {});
-    child.stderr.pipeTo(new WritableStream()).catch(() => {});
-    const base = `http://127.0.0.1:${port}`;
-    await waitUntilServing(base, 30_000);
-
-    const burst = async (n: number) => {
-      const responses = await Promise.all(
-        Array.from({ length: n }, (_, i) => fetch(`${base}/${i % 2 ? "identity" : "accounts"}`)),
-      );
-      const bodies = await Promise.all(responses.map((r) => r.json()));
-      for (const [i, response] of responses.entries()) {
-        assert.equal(response.status, 200, JSON.stringify(bodies[i]));
-      }
-      return bodies;
-    };
-
-    const first = await burst(100);
-    assert.equal(server.mock.count("/auth/authorize"), 1, "one login for both isolates");
-    assert.equal(server.mock.count("/auth/token"), 1);
-    assert.equal(first[1].UserName, "demo@example.com");
-    assert.deepEqual(first[0].map((a: { ID: number }) => a.ID), [1001, 1002]);
-
-    // Keep the app busy through about three renewal windows.
-    const until = Date.now() + 3_500;
-    while (Date.now() < until) {
-      await burst(20);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already gone.
     }
-
-    const reissued = server.mock.requests
-      .filter((r) => r.path === "/auth/token/reissue")
-      .map((r) => (r.body as { token: string }).token);
-    console.log(`reissues: ${reissued.length}, logins: ${server.mock.count("/auth/authorize")}`);
-    assert.ok(reissued.length >= 2, `expected renewals, saw ${reissued.length}`);
-    assert.ok(reissued.length <= 5, `at most one reissue per window, saw ${reissued.length}`);
-    assert.equal(new Set(reissued).size, reissued.length, "no token was reissued twice");
-    assert.equal(server.mock.count("/auth/authorize"), 1, "still one login");
-  } finally {
-    child.kill("SIGTERM");
     await child.status;
     await Deno.remove(dir, { recursive: true });
+  };
+  child.stdout.pipeTo(new WritableStream()).catch(() => {});
+  child.stderr.pipeTo(new WritableStream()).catch(() => {});
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilServing(base, 30_000);
+  } catch (error) {
+    await stop();
+    throw error;
   }
+  return { base, dir, [Symbol.asyncDispose]: stop };
+}
+
+const PASSWORD_LOGIN = {
+  ARMOR_USERNAME: "demo@example.com",
+  ARMOR_PASSWORD: "demo-password",
+  DEPLOY_BEARER_SECRET: SECRET,
+};
+
+Deno.test("deploy example: two isolates share one login and reissue once per window", async () => {
+  // A 3-second session: renewal is due every second, so the test sees several windows.
+  await using server = await serveMockArmorApi({ expiresIn: 0.05 });
+  await using app = await serveExample(server, PASSWORD_LOGIN, true);
+
+  const burst = async (n: number) => {
+    const responses = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) => fetch(`${app.base}/${i % 2 ? "identity" : "accounts"}`, { headers: AUTH }),
+      ),
+    );
+    const bodies = await Promise.all(responses.map((r) => r.json()));
+    for (const [i, response] of responses.entries()) {
+      assert.equal(response.status, 200, JSON.stringify(bodies[i]));
+    }
+    return bodies;
+  };
+
+  const first = await burst(100);
+  assert.equal(server.mock.count("/auth/authorize"), 1, "one login for both isolates");
+  assert.equal(server.mock.count("/auth/token"), 1);
+  assert.equal(first[1].username, "demo@example.com");
+  assert.equal(first[1].accountId, 1001);
+  assert.deepEqual(first[1].accounts.map((a: { id: number }) => a.id), [1001, 1002]);
+  assert.deepEqual(first[0].map((a: { id: number }) => a.id), [1001, 1002]);
+
+  // Keep the app busy through about three renewal windows.
+  const until = Date.now() + 3_500;
+  while (Date.now() < until) {
+    await burst(20);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  const reissued = server.mock.requests
+    .filter((r) => r.path === "/auth/token/reissue")
+    .map((r) => (r.body as { token: string }).token);
+  assert.ok(reissued.length >= 2, `expected renewals, saw ${reissued.length}`);
+  assert.ok(reissued.length <= 5, `at most one reissue per window, saw ${reissued.length}`);
+  assert.equal(new Set(reissued).size, reissued.length, "no token was reissued twice");
+  assert.equal(server.mock.count("/auth/authorize"), 1, "still one login");
+});
+
+Deno.test("deploy example: no bearer secret, or a wrong one, gets 401 and calls nothing", async () => {
+  await using server = await serveMockArmorApi();
+  await using app = await serveExample(server, PASSWORD_LOGIN);
+
+  const refusals: [string, HeadersInit][] = [
+    ["no Authorization header", {}],
+    ["a wrong secret", { authorization: "Bearer not-the-secret-at-all-0123456789" }],
+    ["the secret plus one character", { authorization: `Bearer ${SECRET}x` }],
+    ["a prefix of the secret", { authorization: `Bearer ${SECRET.slice(0, -1)}` }],
+    ["another scheme", { authorization: `Basic ${btoa(`user:${SECRET}`)}` }],
+    ["an empty bearer", { authorization: "Bearer " }],
+  ];
+  for (const path of ["/identity", "/accounts", "/nowhere"]) {
+    for (const [what, headers] of refusals) {
+      const response = await fetch(`${app.base}${path}`, { headers });
+      const body = await response.text();
+      assert.equal(response.status, 401, `${what} on ${path}: ${body}`);
+      assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer/);
+      assert.ok(!body.includes(SECRET), "the answer does not show the secret");
+    }
+  }
+  assert.equal(server.mock.requests.length, 0, "no refused request reached the Armor API");
+
+  const allowed = await fetch(`${app.base}/identity`, {
+    headers: { authorization: `bearer ${SECRET}` },
+  });
+  assert.equal(allowed.status, 200, await allowed.clone().text());
+  assert.equal((await allowed.json()).username, "demo@example.com");
+  assert.ok((await Deno.stat(`${app.dir}/armor.sqlite3`)).isFile, "a password login uses KV");
+});
+
+Deno.test("deploy example: without DEPLOY_BEARER_SECRET it serves nothing", async () => {
+  await using server = await serveMockArmorApi();
+  await using app = await serveExample(server, { ...PASSWORD_LOGIN, DEPLOY_BEARER_SECRET: "" });
+
+  const attempts: HeadersInit[] = [{}, { authorization: `Bearer ${SECRET}` }];
+  for (const headers of attempts) {
+    const response = await fetch(`${app.base}/identity`, { headers });
+    const body = await response.json();
+    assert.equal(response.status, 500);
+    assert.match(body.error, /^Set DEPLOY_BEARER_SECRET/);
+  }
+  assert.equal(server.mock.requests.length, 0);
+});
+
+Deno.test("deploy example: an API key wins over a password and needs no login and no KV", async () => {
+  await using server = await serveMockArmorApi();
+  const keyId = "20a37099-4a0b-432f-bf46-5fa690a0405c";
+  const keySecret = "a-secret-key-for-tests";
+  await using app = await serveExample(server, {
+    ...PASSWORD_LOGIN,
+    ARMOR_API_KEY_ID: keyId,
+    ARMOR_API_SECRET_KEY: keySecret,
+  });
+
+  const response = await fetch(`${app.base}/identity`, { headers: AUTH });
+  const body = await response.text();
+  assert.notEqual(response.status, 401, body);
+  assert.ok(!body.includes(keySecret), "the answer does not show the secret key");
+  const me = server.mock.requests.filter((r) => r.path === "/me");
+  assert.ok(me.length >= 1, "the app called GET /me");
+  assert.match(me[0].headers["authorization"], new RegExp(`^ARMOR-PSK ${keyId}:`));
+  assert.equal(server.mock.count("/auth/authorize"), 0, "no login");
+  await assert.rejects(Deno.stat(`${app.dir}/armor.sqlite3`), Deno.errors.NotFound, "no KV");
 });

@@ -1,0 +1,85 @@
+// @ts-check
+// The one smoke flow every runtime runs against the mock Armor API: log in, call the
+// API, reissue the token, call again, disconnect. Plain JavaScript with Web APIs only,
+// so Deno, Node, Bun and workerd load this same file.
+
+/** The mock's default user (see DEFAULT_MOCK_USER in src/testing/mock_armor_api.ts). */
+export const USERNAME = "demo@example.com";
+const PASSWORD = "demo-password";
+
+/**
+ * Runs the flow with the module's exports and returns a report; never throws.
+ *
+ * The report names the steps that passed, and for a failure the step and the error's
+ * name, code and message (the library keeps secrets out of its messages; the token
+ * itself is never put in the report).
+ *
+ * @param {any} armor The module's exports: `mod.ts`, or a bundle of it.
+ * @param {string} baseUrl The mock's origin, e.g. `http://127.0.0.1:41234`.
+ * @returns {Promise<{ ok: boolean, steps: string[], step?: string, error?: string }>}
+ */
+export async function smoke(armor, baseUrl) {
+  /** @type {string[]} */
+  const steps = [];
+  let step = "connect";
+  /** @param {boolean} condition @param {string} message */
+  const check = (condition, message) => {
+    if (!condition) throw new Error(message);
+  };
+  try {
+    const session = await armor.ArmorSession.connect({
+      username: USERNAME,
+      password: PASSWORD,
+      baseUrl,
+    });
+    check(session.isActive(), "The session is not active after connect");
+    check(
+      session.identity?.username === USERNAME,
+      `session.identity.username is ${JSON.stringify(session.identity?.username)}`,
+    );
+    steps.push("connect");
+
+    step = "GET /me";
+    const me = await session.fetch("/me");
+    await me.arrayBuffer();
+    check(me.status === 200, `GET /me answered ${me.status}`);
+    steps.push("GET /me 200");
+
+    step = "updateArmorApiToken";
+    const before = session.token;
+    const renewed = await armor.updateArmorApiToken(undefined, { session });
+    const after = session.token;
+    check(after !== before, "The session kept its old token after the reissue");
+    check(after === renewed.access_token, "The session does not hold the reissued token");
+    steps.push("reissue");
+
+    step = "GET /accounts";
+    const accounts = await session.fetch("/accounts");
+    const list = await accounts.json();
+    check(accounts.status === 200, `GET /accounts answered ${accounts.status}`);
+    check(Array.isArray(list) && list.length > 0, "GET /accounts sent no accounts");
+    steps.push("GET /accounts 200");
+
+    step = "disconnect";
+    await session.disconnect();
+    check(!session.isActive(), "The session is still active after disconnect");
+    steps.push("disconnect");
+    return { ok: true, steps };
+  } catch (error) {
+    return { ok: false, steps, step, error: describe(error) };
+  }
+}
+
+/** @param {unknown} error */
+function describe(error) {
+  if (!(error instanceof Error)) return String(error);
+  const code = "code" in error && typeof error.code === "string" ? ` ${error.code}` : "";
+  let text = `${error.name}${code}: ${error.message}`;
+  // The root cause says what the runtime refused ("Illegal invocation").
+  let cause = error.cause;
+  for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+    text += ` (cause: ${cause.name}: ${cause.message})`;
+    cause = cause.cause;
+  }
+  return text.replace(PASSWORD, "[REDACTED]");
+}
