@@ -2,15 +2,14 @@
 // same body that parses the JSON, sequential calls to the same loopback server.
 //
 // A third side shows the floor of the pipeline: the bare fetch with what a call that can
-// time out needs at the least (its own AbortController under a deadline, cleared at the
-// end) and `redirect: "manual"`. What lies between the floor and the module is timed in
-// process too: the call's preparation (options, URL, plan) and the token's checks.
+// time out needs at the least (`AbortSignal.timeout`) and `redirect: "manual"`. What lies
+// between the floor and the module is timed in process too: the call's preparation (options, URL, plan) and the token's checks.
 //
 //   deno run --allow-net=127.0.0.1 bench/request_token.ts [--rounds=N] [--block=N]
 
 import { requestArmorApiToken } from "../mod.ts";
-import { jsonPost, resolveCall } from "../src/_call.ts";
-import { clearDeadline, setDeadline } from "../src/_deadline.ts";
+import { resolveCall } from "../src/_call.ts";
+import { redeemRequest } from "../src/_token_core.ts";
 import { parseTokenBody } from "../src/token.ts";
 import {
   intArg,
@@ -79,21 +78,15 @@ try {
 
   const viaFloor = async (n: number) => {
     for (let i = 0; i < n; i++) {
-      const controller = new AbortController();
-      const deadline = setDeadline(controller, 30_000);
-      try {
-        const response = await fetch(url, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ code: CODE, grant_type: "authorization_code" }),
-          redirect: "manual",
-          signal: controller.signal,
-        });
-        const json = JSON.parse(await response.text());
-        if (json.expires_in !== 15) throw new Error("Unexpected token");
-      } finally {
-        clearDeadline(deadline, controller);
-      }
+      const response = await fetch(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ code: CODE, grant_type: "authorization_code" }),
+        redirect: "manual",
+        signal: AbortSignal.timeout(30_000),
+      });
+      const json = JSON.parse(await response.text());
+      if (json.expires_in !== 15) throw new Error("Unexpected token");
     }
   };
 
@@ -125,7 +118,7 @@ try {
   const ratio = summarize(ratiosOf(module, bare));
   const prepare = microseconds(() => {
     const call = resolveCall({ baseUrl: origin });
-    jsonPost(call, "auth/token", { code: CODE, grant_type: "authorization_code" }, ["code"]);
+    redeemRequest(call.endpoint, CODE);
   });
   const tokenJson = JSON.parse(TOKEN_BODY);
   const check = microseconds(() => parseTokenBody(tokenJson, Date.now(), [CODE]));
@@ -141,11 +134,11 @@ try {
     notes: [
       `requestArmorApiToken µs/call ${showSummary(perCall(module), 1)}`,
       `bare fetch µs/call ${showSummary(perCall(bare), 1)}`,
-      `floor: fetch with a deadline's AbortController / bare fetch ${
+      `floor: fetch with AbortSignal.timeout / bare fetch ${
         showSummary(summarize(ratiosOf(floor, bare)))
       }`,
       `requestArmorApiToken / floor ${showSummary(summarize(ratiosOf(module, floor)))}`,
-      `in process, µs a call: preparation (resolveCall + jsonPost) ${prepare.toFixed(2)}, ` +
+      `in process, µs a call: preparation (resolveCall + redeemRequest) ${prepare.toFixed(2)}, ` +
       `token checks (parseTokenBody) ${check.toFixed(2)}`,
     ],
   });
