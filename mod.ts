@@ -34,7 +34,7 @@ export {
   MAX_NONCE_LENGTH,
 } from "./src/armor_psk.ts";
 export { ArmorSession } from "./src/armor_session.ts";
-export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/armor_session.ts";
+export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/session_options.ts";
 export {
   requestArmorApiToken,
   type RequestArmorApiTokenOptions,

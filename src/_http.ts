@@ -3,10 +3,18 @@
 // outcome into a JSON object or an ArmorApiError. The token calls, the login and
 // `session.fetch` all send through here.
 //
-// Deadlines are per call (`AbortSignal.timeout`): they run on the runtime's monotonic
-// timers, never on the wall clock, and nothing outlives the call that armed it (a
-// Cloudflare Workers request may not leave a timer behind for the next one).
+// How each request is sent (deadline, unbound fetch, failure meaning) is in `_fetch.ts`.
 
+import {
+  abortCode,
+  abortMessage,
+  callFetch,
+  deadlineFor,
+  honoursSignal,
+  networkMessage,
+  sendFailure,
+  untilAborted,
+} from "./_fetch.ts";
 import { scrubCause } from "./_redact.ts";
 import {
   describeServerError,
@@ -71,21 +79,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.min(Math.max(0, Math.ceil((date - now) / 1000)), 86_400);
 }
 
-/** A call's deadline and the signal its fetch gets (the deadline or the caller's signal). */
-export interface Deadline {
-  deadline: AbortSignal;
-  signal: AbortSignal;
-}
-
-/** Arms the deadline of one call: `timeout` ms on a monotonic timer, plus the caller's signal. */
-export function deadlineFor(timeout: number, callerSignal: AbortSignal | undefined): Deadline {
-  const deadline = AbortSignal.timeout(timeout);
-  return {
-    deadline,
-    signal: callerSignal === undefined ? deadline : AbortSignal.any([callerSignal, deadline]),
-  };
-}
-
 function fail(
   code: ArmorApiErrorCode,
   message: string,
@@ -109,175 +102,6 @@ function fail(
     serverMessage: extra.serverMessage,
     cause: extra.cause === undefined ? undefined : scrubCause(extra.cause, out.secrets),
   });
-}
-
-function abortCode(
-  callerSignal: AbortSignal | undefined,
-  deadline: AbortSignal,
-): ArmorApiErrorCode | undefined {
-  if (callerSignal?.aborted) return "ABORTED";
-  if (deadline.aborted) return "TIMEOUT";
-  return undefined;
-}
-
-function abortMessage(code: ArmorApiErrorCode, what: string, timeout: number): string {
-  return code === "TIMEOUT"
-    ? `${what} timed out after ${timeout} ms`
-    : `${what} was aborted by the caller`;
-}
-
-/** The host and the reason of a network failure, from its (already scrubbed) cause. */
-function networkReason(cause: unknown): string {
-  let reason = "";
-  for (let error = cause, depth = 0; error instanceof Error && depth < 4; depth++) {
-    if (error.message) reason = error.message;
-    error = error.cause;
-  }
-  return reason.replace(/[\p{Cc}\p{Cf}]+/gu, " ").slice(0, 200);
-}
-
-/**
- * What a rejected fetch means, for the token calls and `session.fetch` alike: `ABORTED`
- * (the caller's signal), `TIMEOUT` (the deadline) or `NETWORK`, with the cause still to
- * scrub. Deno's refusal of a host not granted by `--allow-net` is a setup problem, not
- * the Armor API's: it is thrown as it is (its message names the host, never a secret).
- */
-export function sendFailure(
-  error: unknown,
-  what: string,
-  callerSignal: AbortSignal | undefined,
-  deadline: AbortSignal,
-  timeout: number,
-): { code: ArmorApiErrorCode; message: string; cause: unknown } {
-  const code = abortCode(callerSignal, deadline);
-  if (code === "ABORTED") {
-    return { code, message: abortMessage(code, what, timeout), cause: callerSignal!.reason };
-  }
-  if (code === "TIMEOUT") {
-    return { code, message: abortMessage(code, what, timeout), cause: deadline.reason };
-  }
-  if (isPermissionError(error)) throw error;
-  return { code: "NETWORK", message: `${what} failed: no answer from the Armor API`, cause: error };
-}
-
-/**
- * The message of a `NETWORK` failure, naming the host and the reason when the scrubbed
- * cause tells one: `GET /me failed: no answer from api.armor.com (connection refused)`.
- */
-export function networkMessage(what: string, url: string, scrubbedCause: unknown): string {
-  const host = /^[a-z][a-z\d+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "the Armor API";
-  const reason = networkReason(scrubbedCause);
-  return `${what} failed: no answer from ${host}${reason === "" ? "" : ` (${reason})`}`;
-}
-
-/** True for Deno's refusal of a host not granted by `--allow-net` (NotCapable). */
-function isPermissionError(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === "NotCapable" || name === "PermissionDenied";
-}
-
-/** The runtime's own fetch, as it was when this module loaded. */
-const runtimeFetch = globalThis.fetch;
-
-/**
- * True for the runtime's own fetch: it aborts the request and the body's reads as soon
- * as the signal aborts, so racing it with the signal ({@linkcode untilAborted}) would
- * only add cost. Any other fetch may ignore the signal, and is raced.
- */
-export function honoursSignal(fetchImpl: typeof fetch): boolean {
-  return fetchImpl === runtimeFetch;
-}
-
-/**
- * Calls `fetchImpl` unbound, as a plain function: Cloudflare Workers and browsers refuse
- * their global `fetch` called as a method of another object ("Illegal invocation"). A
- * fetch that throws instead of rejecting becomes a rejection.
- */
-export function callFetch(
-  fetchImpl: typeof fetch,
-  url: string,
-  init: RequestInit,
-): Promise<Response> {
-  try {
-    return fetchImpl(url, init);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
-/**
- * Settles as `pending` does, or rejects with the signal's reason as soon as it aborts, so
- * that a fetch (or a body) that ignores its signal cannot outlast the deadline. What
- * `pending` resolves with after that is handed to `late` (to cancel a body).
- */
-export function untilAborted<T>(
-  pending: Promise<T>,
-  signal: AbortSignal,
-  late?: (value: T) => void,
-): Promise<T> {
-  if (signal.aborted) {
-    pending.then(late, () => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const onAbort = () => {
-      if (settled) return;
-      settled = true;
-      pending.then(late, () => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    pending.then((value) => {
-      signal.removeEventListener("abort", onAbort);
-      if (settled) return; // too late: `late` has it
-      settled = true;
-      resolve(value);
-    }, (error) => {
-      signal.removeEventListener("abort", onAbort);
-      if (settled) return;
-      settled = true;
-      reject(error);
-    });
-  });
-}
-
-/**
- * The response with a body whose reads end when `signal` aborts: for a fetch that may
- * ignore its signal, so that the caller's `text()` or `json()` cannot outlast the
- * deadline either.
- */
-export function boundBody(response: Response, signal: AbortSignal): Response {
-  const body = response.body;
-  if (body === null) return response;
-  const reader = body.getReader();
-  const bounded = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await untilAborted(reader.read(), signal);
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (error) {
-        reader.cancel(error).catch(() => {});
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-  const wrapped = new Response(bounded, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  // Keep what a Response built by hand loses.
-  Object.defineProperties(wrapped, {
-    url: { value: response.url },
-    redirected: { value: response.redirected },
-    type: { value: response.type },
-  });
-  return wrapped;
 }
 
 async function readCapped(

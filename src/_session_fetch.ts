@@ -7,14 +7,12 @@ import {
   boundBody,
   callFetch,
   deadlineFor,
-  elapsed,
   honoursSignal,
-  log,
   networkMessage,
-  pathOf,
   sendFailure,
   untilAborted,
-} from "./_http.ts";
+} from "./_fetch.ts";
+import { elapsed, log, pathOf } from "./_http.ts";
 import { REDACTED, scrubCause } from "./_redact.ts";
 import { rejected, startRenewal } from "./_renew.ts";
 import type { SessionState } from "./_session_state.ts";

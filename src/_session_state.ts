@@ -3,11 +3,21 @@
 // store sync and the request pipeline (each in a file of its own) work on it.
 
 import { fhAuthorization, type SessionCredential } from "./_authorization.ts";
+import {
+  checkApiVersion,
+  checkBaseUrl,
+  checkFunction,
+  checkOptions,
+  checkTimeout,
+  describe,
+} from "./_validate.ts";
+import { DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./defaults.ts";
+import type { ArmorSessionOptions } from "./session_options.ts";
+import { type ArmorTokenStore, MemoryTokenStore } from "./token_store.ts";
 import type { TokenEndpoint } from "./_token_core.ts";
 import { ArmorApiError } from "./errors.ts";
 import type { ArmorIdentity } from "./identity.ts";
 import { jitteredRenewAt } from "./renewal.ts";
-import type { ArmorTokenStore } from "./token_store.ts";
 import type { ArmorLogger } from "./types.ts";
 
 /** A token as the session keeps it; times in epoch ms by the session's clock. */
@@ -170,4 +180,51 @@ export class SessionState {
     }
     this.rebuildHeaders();
   }
+}
+
+/** Throws unless `value` is a positive integer account id. */
+export function checkAccountId(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`accountId must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Checks the session options and builds the state of a session with no token yet. */
+export function buildState(options: unknown, credential: SessionCredential): SessionState {
+  const opts = checkOptions<ArmorSessionOptions>(options);
+  if (opts.baseUrl === null) throw new TypeError("baseUrl must be a string or a URL, got null");
+  const baseUrl = checkBaseUrl(opts.baseUrl ?? DEFAULT_BASE_URL);
+  const endpoint: TokenEndpoint = Object.freeze({
+    baseUrl: baseUrl.href,
+    apiVersion: checkApiVersion(opts.apiVersion, DEFAULT_API_VERSION),
+    fetch: checkFunction<typeof fetch>(opts.fetch, "fetch"),
+    timeout: checkTimeout(opts.timeout, DEFAULT_TIMEOUT_MS),
+    logger: checkFunction<ArmorLogger>(opts.logger, "logger"),
+    now: checkFunction<() => number>(opts.now, "now") ?? Date.now,
+  });
+  if (opts.store !== undefined) {
+    const store = opts.store as Partial<ArmorTokenStore> | null;
+    if (typeof store?.get !== "function" || typeof store?.set !== "function") {
+      throw new TypeError("store must be an ArmorTokenStore (get and set)");
+    }
+  }
+  if (
+    opts.storeKey !== undefined && (typeof opts.storeKey !== "string" || opts.storeKey === "")
+  ) {
+    throw new TypeError(`storeKey must be a non-empty string, got ${describe(opts.storeKey)}`);
+  }
+  const state = new SessionState({
+    endpoint,
+    prefix: baseUrl.href,
+    origin: baseUrl.origin,
+    store: opts.store ?? new MemoryTokenStore(),
+    shared: opts.store !== undefined,
+    key: opts.storeKey ?? baseUrl.href,
+    random: checkFunction<() => number>(opts.random, "random") ?? Math.random,
+    credential,
+  });
+  if (opts.accountId !== undefined) state.accountId = checkAccountId(opts.accountId);
+  state.rebuildHeaders();
+  return state;
 }

@@ -1,119 +1,32 @@
-import { type ArmorApiKey, armorPskSigner } from "./armor_psk.ts";
-import type { SessionCredential } from "./_authorization.ts";
+import { armorPskSigner } from "./armor_psk.ts";
 import { connectWithKey, login } from "./_login.ts";
 import { REDACTED } from "./_redact.ts";
 import { checkBody, fetchSlow, resolvePath, send } from "./_session_fetch.ts";
 import { registerSession } from "./_session_registry.ts";
-import { type LocalToken, SessionState } from "./_session_state.ts";
-import { adopt, forget, publish, storeGet } from "./_store_sync.ts";
-import type { TokenEndpoint } from "./_token_core.ts";
 import {
-  checkApiVersion,
+  buildState,
+  checkAccountId,
+  type LocalToken,
+  type SessionState,
+} from "./_session_state.ts";
+import { adopt, forget, publish, storeGet } from "./_store_sync.ts";
+import {
   checkBaseUrl,
-  checkFunction,
   checkOptions,
   checkSecret,
   checkSignal,
   checkTimeout,
   describe,
 } from "./_validate.ts";
-import {
-  DEFAULT_API_VERSION,
-  DEFAULT_AUTHORIZE_TIMEOUT_MS,
-  DEFAULT_BASE_URL,
-  DEFAULT_TIMEOUT_MS,
-} from "./defaults.ts";
+import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
 import type { ArmorAccount, ArmorIdentity } from "./identity.ts";
 import { sessionLengthMs } from "./renewal.ts";
+import type { ArmorConnectOptions, ArmorSessionOptions } from "./session_options.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
-import { type ArmorTokenStore, MemoryTokenStore } from "./token_store.ts";
-import type { ArmorApiVersion, ArmorLogger } from "./types.ts";
-
-/**
- * Options of {@linkcode ArmorSession}.
- *
- * @example
- * ```ts
- * import type { ArmorSessionOptions } from "@armor-api/auth";
- * const options: ArmorSessionOptions = { baseUrl: "https://api.armor.com", accountId: 1001 };
- * ```
- */
-export interface ArmorSessionOptions {
-  /** The Armor API's address. Default: `https://api.armor.com`. */
-  baseUrl?: string | URL;
-  /** The API version. Default: `"v1.0"`. */
-  apiVersion?: ArmorApiVersion;
-  /** The account calls act on (`X-Account-Context`). Default after login: the first. */
-  accountId?: number;
-  /** The fetch to use. Default: the global `fetch`. It is always called unbound. */
-  fetch?: typeof fetch;
-  /**
-   * The clock for token expiry and API-key timestamps, in epoch milliseconds. Default:
-   * `Date.now`. Timeouts never use it: they run on the runtime's monotonic timers.
-   */
-  now?: () => number;
-  /**
-   * Numbers in [0, 1) that spread renewals: a session renews up to a tenth of the
-   * renewal window early (see `jitteredRenewAt`). Default: `Math.random`; `() => 0`
-   * renews exactly at the two-thirds point.
-   */
-  random?: () => number;
-  /** Milliseconds before a call fails with `TIMEOUT`. Default: 30 000. */
-  timeout?: number;
-  /** Where the session's state lives. Default: a private {@linkcode MemoryTokenStore}. */
-  store?: ArmorTokenStore;
-  /**
-   * The key of the state in the store. Default: the base URL, and for
-   * {@linkcode ArmorSession.connect} the base URL and the user name.
-   */
-  storeKey?: string;
-  /** Receives redacted records of every call and renewal. */
-  logger?: ArmorLogger;
-}
-
-/**
- * Options of {@linkcode ArmorSession.connect}: a user name and password, or an API key.
- *
- * @example With a password
- * ```ts
- * import type { ArmorConnectOptions } from "@armor-api/auth";
- * const options: ArmorConnectOptions = { username: "ops@example.com", password: "secret" };
- * ```
- *
- * @example With an API key
- * ```ts
- * import type { ArmorConnectOptions } from "@armor-api/auth";
- * const options: ArmorConnectOptions = {
- *   apiKey: { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "secret-key" },
- * };
- * ```
- */
-export interface ArmorConnectOptions extends ArmorSessionOptions {
-  /** The Armor user name; with `password`, instead of `apiKey`. */
-  username?: string;
-  /** The password; it is sent once and never kept. */
-  password?: string;
-  /**
-   * An API key (ARMOR-PSK), instead of a user name and password: every request is signed
-   * with it; there is no token, no renewal and no expiry. The secret is never kept in
-   * anything printable.
-   */
-  apiKey?: ArmorApiKey;
-  /** Aborts the login. */
-  signal?: AbortSignal;
-  /** Milliseconds `POST /auth/authorize` may take (multi-factor approval). Default: 180 000. */
-  authorizeTimeout?: number;
-}
+import type { ArmorApiVersion } from "./types.ts";
 
 const INSPECT = Symbol.for("Deno.customInspect");
 const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
-
-function checkAccountId(value: unknown): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`accountId must be a positive integer, got ${describe(value)}`);
-  }
-  return value;
-}
 
 /**
  * An Armor API session: a token (or an API key), its lifetime, the account context, and
@@ -162,7 +75,7 @@ export class ArmorSession {
    * @throws {TypeError} A bad option, e.g. a base URL that is not `https:`.
    */
   constructor(options: ArmorSessionOptions = {}) {
-    const state = ArmorSession.#pending ?? ArmorSession.#build(options, { scheme: "FH-AUTH" });
+    const state = ArmorSession.#pending ?? buildState(options, { scheme: "FH-AUTH" });
     this.#state = state;
     registerSession(this, {
       endpoint: state.endpoint,
@@ -172,44 +85,6 @@ export class ArmorSession {
       generation: () => state.generation,
       adopt: (token, generation) => this.#adoptToken(token, generation),
     });
-  }
-
-  static #build(options: unknown, credential: SessionCredential): SessionState {
-    const opts = checkOptions<ArmorSessionOptions>(options);
-    if (opts.baseUrl === null) throw new TypeError("baseUrl must be a string or a URL, got null");
-    const baseUrl = checkBaseUrl(opts.baseUrl ?? DEFAULT_BASE_URL);
-    const endpoint: TokenEndpoint = Object.freeze({
-      baseUrl: baseUrl.href,
-      apiVersion: checkApiVersion(opts.apiVersion, DEFAULT_API_VERSION),
-      fetch: checkFunction<typeof fetch>(opts.fetch, "fetch"),
-      timeout: checkTimeout(opts.timeout, DEFAULT_TIMEOUT_MS),
-      logger: checkFunction<ArmorLogger>(opts.logger, "logger"),
-      now: checkFunction<() => number>(opts.now, "now") ?? Date.now,
-    });
-    if (opts.store !== undefined) {
-      const store = opts.store as Partial<ArmorTokenStore> | null;
-      if (typeof store?.get !== "function" || typeof store?.set !== "function") {
-        throw new TypeError("store must be an ArmorTokenStore (get and set)");
-      }
-    }
-    if (
-      opts.storeKey !== undefined && (typeof opts.storeKey !== "string" || opts.storeKey === "")
-    ) {
-      throw new TypeError(`storeKey must be a non-empty string, got ${describe(opts.storeKey)}`);
-    }
-    const state = new SessionState({
-      endpoint,
-      prefix: baseUrl.href,
-      origin: baseUrl.origin,
-      store: opts.store ?? new MemoryTokenStore(),
-      shared: opts.store !== undefined,
-      key: opts.storeKey ?? baseUrl.href,
-      random: checkFunction<() => number>(opts.random, "random") ?? Math.random,
-      credential,
-    });
-    if (opts.accountId !== undefined) state.accountId = checkAccountId(opts.accountId);
-    state.rebuildHeaders();
-    return state;
   }
 
   /** Wraps a state built by `connect`: a private field is set by a constructor only. */
@@ -279,7 +154,7 @@ export class ArmorSession {
         throw new TypeError("Give either apiKey or username and password, not both");
       }
       const sign = armorPskSigner(apiKey);
-      const state = ArmorSession.#build(sessionOptions, {
+      const state = buildState(sessionOptions, {
         scheme: "ARMOR-PSK",
         sign: (method, path, body) =>
           sign({ method, path, body, timestamp: Math.floor(state.now() / 1000) }),
