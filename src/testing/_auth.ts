@@ -1,6 +1,8 @@
-// Who is calling: the user behind an FH-AUTH token, checked against X-Account-Context.
+// Who is calling: the user behind an FH-AUTH token or an ARMOR-PSK signature, checked
+// against X-Account-Context.
 import type { Context } from "hono";
 import { errorResponse } from "./_dialects.ts";
+import { isPskHeader } from "./_psk.ts";
 import type { MockState, UserState } from "./_state.ts";
 
 /** The caller of an authenticated route. */
@@ -15,11 +17,26 @@ const DENIED = "Authorization has been denied for this request.";
 
 /**
  * Finds the caller of a request, or returns the 401 or 403 answer: 401 for a missing,
- * unknown, revoked or expired token, 403 for an `X-Account-Context` the user lacks.
+ * unknown, revoked or expired token or a refused API-key signature, 403 for an
+ * `X-Account-Context` the user lacks.
  */
-export function authenticate(state: MockState, c: Context): Caller | Response {
+export async function authenticate(state: MockState, c: Context): Promise<Caller | Response> {
   const { dialect } = state.settings;
   const header = c.req.header("authorization");
+  if (header !== undefined && isPskHeader(header)) {
+    const raw = c.req.raw;
+    const key = await state.psk.verify(header, {
+      method: raw.method,
+      path: c.req.path,
+      body: state.requestStates.get(raw)?.bytes,
+    }, state.clock.now());
+    if ("error" in key) {
+      return errorResponse(dialect, 401, key.error, key.description, {
+        "www-authenticate": "ARMOR-PSK",
+      });
+    }
+    return checkContext(state, c, { user: state.users.get(key.username)!, byKey: true });
+  }
   const match = header === undefined ? null : /^FH-AUTH +(\S+)\s*$/i.exec(header);
   const token = match === null ? undefined : state.liveToken(match[1]);
   if (token === undefined) {

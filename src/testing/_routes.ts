@@ -23,6 +23,15 @@ const ALLOWED: Record<string, string> = {
   "/accounts": "GET, HEAD",
 };
 
+/** The endpoints an API key may not reach (armor-api.md). */
+const RESTRICTED = [
+  "/users/:id/keys",
+  "/users/:id/keys/*",
+  "/users/resetpassword",
+  "/users/setpassword",
+  "/usersecurity/*",
+];
+
 /** Builds the Hono app of a mock around its state. */
 export function createApp(state: MockState): Hono {
   const { dialect } = state.settings;
@@ -231,6 +240,23 @@ export function createApp(state: MockState): Hono {
     const caller = await authenticate(state, c);
     return caller instanceof Response ? caller : jsonResponse(caller.user.accounts);
   });
+
+  // API keys cannot reach the user-key, password and user-security endpoints (403); a
+  // token gets a minimal answer: an empty list for a GET, else 204.
+  const restricted = async (c: Context) => {
+    const caller = await authenticate(state, c);
+    if (caller instanceof Response) return caller;
+    if (caller.byKey) {
+      return errorResponse(
+        dialect,
+        403,
+        "insufficient_scope",
+        "API keys cannot use this endpoint: sign in with a user name and password",
+      );
+    }
+    return c.req.method === "GET" ? jsonResponse([]) : new Response(null, { status: 204 });
+  };
+  for (const path of RESTRICTED) app.all(path, restricted);
 
   for (const [path, allow] of Object.entries(ALLOWED)) {
     app.all(

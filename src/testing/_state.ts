@@ -8,6 +8,7 @@ import type {
 import { MockClock } from "./mock_clock.ts";
 import { accountsBody, type Body, meBody } from "./_dialects.ts";
 import { FaultQueue } from "./_faults.ts";
+import { keyProfiles, PskVerifier } from "./_psk.ts";
 import { randomBytes, toHex } from "./_random.ts";
 import { type UserProfile, userProfile } from "./_users.ts";
 
@@ -72,10 +73,12 @@ export class MockState {
   readonly counts = new Map<string, number>();
   readonly failures = new Map<string, FailureState>();
   readonly requestStates = new WeakMap<Request, RequestState>();
+  readonly psk: PskVerifier;
   pending = new AbortController();
 
   /**
-   * @throws {TypeError} If two users share a username, or the dialect is unknown
+   * @throws {TypeError} If two users share a username, the dialect is unknown, or an API
+   * key is malformed, repeated or names an unknown user
    * @throws {RangeError} If a number option is not usable
    */
   constructor(options: MockArmorApiOptions, defaultUsers: readonly MockUser[]) {
@@ -87,6 +90,7 @@ export class MockState {
       maxFailedLogins = 5,
       lockoutMs = 60_000,
       revokeOnReissue = false,
+      apiKeys = [],
     } = options;
     if (dialect !== "powershell" && dialect !== "openapi") {
       throw new TypeError(`Unknown dialect "${dialect}": use "powershell" or "openapi"`);
@@ -132,6 +136,7 @@ export class MockState {
         accounts: accountsBody(profile),
       });
     });
+    this.psk = new PskVerifier(keyProfiles(apiKeys, this.users));
   }
 
   /** The token's state if it was issued, is not revoked and has not expired. */
@@ -161,7 +166,7 @@ export class MockState {
     this.pending = new AbortController();
   }
 
-  /** Forgets requests, codes, tokens, failed logins and faults. */
+  /** Forgets requests, codes, tokens, failed logins, nonces and faults. */
   reset(): void {
     this.requests.length = 0;
     this.counts.clear();
@@ -169,6 +174,7 @@ export class MockState {
     this.tokens.clear();
     this.issued.length = 0;
     this.failures.clear();
+    this.psk.clear();
     this.faults.clear();
   }
 }

@@ -184,6 +184,53 @@ export interface MockUser {
 }
 
 /**
+ * An API key the mock accepts in `Authorization: ARMOR-PSK <id>:<signature>:<nonce>:<timestamp>`.
+ *
+ * The mock checks each signed request as Armor documents: the signature is
+ * base64(HMAC-SHA512(key = the UTF-8 bytes of `secret`, message = id + METHOD + path +
+ * nonce + timestamp + body part)), where the path has no query and the body part is empty
+ * without a body, else base64(SHA-512(body bytes)) (the digest Armor's published samples
+ * use); the timestamp (Unix seconds) must be within 5 minutes of the mock clock; the
+ * nonce (at most 128 characters, no colon) must not have been used with the key in the
+ * last 5 minutes. Failures are answered 401 with the error codes `unknown_key`,
+ * `invalid_signature`, `stale_timestamp`, `replayed_nonce`, or `invalid_token` for a
+ * malformed header. A key reaches `/me` and `/accounts` (with `X-Account-Context`
+ * checked) but gets 403 on the user-key, password and user-security endpoints.
+ *
+ * @example Call `/me` with a key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHmac } from "node:crypto";
+ * import { createMockArmorApi, type MockApiKey, MockClock } from "@armor-api/auth/testing";
+ *
+ * const key: MockApiKey = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "s3cret" };
+ * const clock = new MockClock(1_528_140_529_000);
+ * const mock = createMockArmorApi({ apiKeys: [key], clock });
+ * const nonce = "8jbj872s2h";
+ * const timestamp = String(Math.floor(clock.now() / 1000));
+ * const signature = createHmac("sha512", key.secret)
+ *   .update(key.id + "GET" + "/me" + nonce + timestamp)
+ *   .digest("base64");
+ * const res = await mock.app.request("/me", {
+ *   headers: {
+ *     Authorization: `ARMOR-PSK ${key.id}:${signature}:${nonce}:${timestamp}`,
+ *     "X-Account-Context": "1001",
+ *   },
+ * });
+ * assert.equal(res.status, 200);
+ * assert.equal((await res.json()).User[0].UserName, "demo@example.com");
+ * ```
+ */
+export interface MockApiKey {
+  /** The key id (Armor gives a UUID); no colon or space. */
+  id: string;
+  /** The secret key, used as UTF-8 text, never base64-decoded. */
+  secret: string;
+  /** The user the key acts for; defaults to the first of the mock's users. */
+  username?: string;
+}
+
+/**
  * A failure or delay the mock serves instead of, or before, its normal answer.
  *
  * A fault that sets `status`, `body` or `headers` answers the request itself: with
@@ -327,6 +374,8 @@ export interface MockArmorApiOptions {
    * `false` (the old token lives on until it expires).
    */
   revokeOnReissue?: boolean;
+  /** The API keys the mock accepts in `ARMOR-PSK` headers; defaults to none. */
+  apiKeys?: MockApiKey[];
 }
 
 /**
@@ -467,7 +516,8 @@ export class MockArmorApi {
    * Makes a mock with the given dialect, users, clock and lifetimes.
    *
    * @param options The dialect, users, clock and lifetimes; all optional
-   * @throws {TypeError} If two users share a username, or the dialect is unknown
+   * @throws {TypeError} If two users share a username, the dialect is unknown, or an API
+   * key is malformed, repeated or names an unknown user
    * @throws {RangeError} If `expiresIn`, `codeLifetimeMs`, `maxFailedLogins` or
    * `lockoutMs` is not a usable number
    *
@@ -675,7 +725,8 @@ export class MockArmorApi {
  *
  * @param options The dialect, users, clock and lifetimes; all optional
  * @returns A new mock with its own state
- * @throws {TypeError} If two users share a username, or the dialect is unknown
+ * @throws {TypeError} If two users share a username, the dialect is unknown, or an API
+ * key is malformed, repeated or names an unknown user
  * @throws {RangeError} If `expiresIn`, `codeLifetimeMs`, `maxFailedLogins` or
  * `lockoutMs` is not a usable number
  *

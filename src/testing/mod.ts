@@ -12,6 +12,10 @@
  * (camelCase `/me` with the user as an object, `expires_in: 900` seconds,
  * `token_type: "FH-AUTH"`, `{"error", "error_description", "status"}` errors).
  *
+ * With `apiKeys` it also checks requests signed with an API key
+ * (`Authorization: ARMOR-PSK <key id>:<signature>:<nonce>:<timestamp>`, see
+ * {@linkcode MockApiKey}) as Armor documents them.
+ *
  * @example Log in against the in-process mock
  * ```ts
  * import assert from "node:assert/strict";
