@@ -202,22 +202,28 @@ Deno.test("deploy example: without DEPLOY_BEARER_SECRET it serves nothing", asyn
 });
 
 Deno.test("deploy example: an API key wins over a password and needs no login and no KV", async () => {
-  await using server = await serveMockArmorApi();
-  const keyId = "20a37099-4a0b-432f-bf46-5fa690a0405c";
-  const keySecret = "a-secret-key-for-tests";
+  const key = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "a-secret-key-for-tests" };
+  await using server = await serveMockArmorApi({ apiKeys: [key] });
   await using app = await serveExample(server, {
     ...PASSWORD_LOGIN,
-    ARMOR_API_KEY_ID: keyId,
-    ARMOR_API_SECRET_KEY: keySecret,
+    ARMOR_API_KEY_ID: key.id,
+    ARMOR_API_SECRET_KEY: key.secret,
   });
 
-  const response = await fetch(`${app.base}/identity`, { headers: AUTH });
-  const body = await response.text();
-  assert.notEqual(response.status, 401, body);
-  assert.ok(!body.includes(keySecret), "the answer does not show the secret key");
-  const me = server.mock.requests.filter((r) => r.path === "/me");
-  assert.ok(me.length >= 1, "the app called GET /me");
-  assert.match(me[0].headers["authorization"], new RegExp(`^ARMOR-PSK ${keyId}:`));
-  assert.equal(server.mock.count("/auth/authorize"), 0, "no login");
+  const identity = await fetch(`${app.base}/identity`, { headers: AUTH });
+  const me = await identity.json();
+  assert.equal(identity.status, 200, JSON.stringify(me));
+  assert.equal(me.username, "demo@example.com");
+  const accounts = await fetch(`${app.base}/accounts`, { headers: AUTH });
+  const list = await accounts.json();
+  assert.equal(accounts.status, 200, JSON.stringify(list));
+  assert.deepEqual(list.map((a: { id: number }) => a.id), [1001, 1002]);
+  assert.ok(!JSON.stringify([me, list]).includes(key.secret), "no answer shows the secret key");
+
+  assert.ok(server.mock.requests.length >= 2);
+  for (const request of server.mock.requests) {
+    assert.match(request.headers["authorization"], new RegExp(`^ARMOR-PSK ${key.id}:`));
+    assert.ok(!request.path.startsWith("/auth/"), `no login call, saw ${request.path}`);
+  }
   await assert.rejects(Deno.stat(`${app.dir}/armor.sqlite3`), Deno.errors.NotFound, "no KV");
 });
