@@ -114,12 +114,15 @@ export function printFigure(figure: Figure): void {
 }
 
 /**
- * Ends a benchmark script: prints the figure, and with `--json` writes it to stdout for
- * `bench/run.ts`.
+ * Ends a benchmark script: prints its figures (a figure may have several rows, e.g. against
+ * the hand-written call and against a bare fetch), and with `--json` writes each to stdout
+ * as a line of JSON for `bench/run.ts`.
  */
-export function report(figure: Figure): void {
-  printFigure(figure);
-  if (Deno.args.includes("--json")) console.log(JSON.stringify(figure));
+export function report(...figures: Figure[]): void {
+  for (const figure of figures) {
+    printFigure(figure);
+    if (Deno.args.includes("--json")) console.log(JSON.stringify(figure));
+  }
 }
 
 /** Reads `--name=value` from the arguments as a positive integer, else `fallback`. */

@@ -3,7 +3,7 @@
 //
 //   deno task bench [--only=1,3]
 //
-// Each script also runs alone, e.g. `deno run --allow-net=127.0.0.1 bench/session_fetch.ts`.
+// Each script also runs alone (and prints its own figures on stderr), e.g. `deno run --allow-net=127.0.0.1 bench/session_fetch.ts`.
 
 import type { Figure } from "./_stats.ts";
 import { fixed } from "./_stats.ts";
@@ -17,6 +17,8 @@ const SCRIPTS: { id: number; file: string; permissions: string[] }[] = [
   { id: 3, file: "renewal_storm.ts", permissions: NET },
   { id: 4, file: "cold_start.ts", permissions: ["--allow-read", "--allow-run"] },
   { id: 5, file: "mock_throughput.ts", permissions: NET },
+  { id: 6, file: "psk_sign.ts", permissions: [] },
+  { id: 7, file: "session_fetch_key.ts", permissions: NET },
 ];
 
 const deno = Deno.execPath();
@@ -28,8 +30,11 @@ function only(): Set<number> | undefined {
   return new Set(arg.slice("--only=".length).split(",").map(Number));
 }
 
-/** Runs one figure's script; its report comes on stdout as JSON, its progress on stderr. */
-async function runFigure(file: string, permissions: string[]): Promise<Figure> {
+/**
+ * Runs one figure's script; its report comes on stdout as JSON, a line a row, its progress
+ * on stderr.
+ */
+async function runFigure(file: string, permissions: string[]): Promise<Figure[]> {
   const { code, stdout } = await new Deno.Command(deno, {
     args: ["run", ...permissions, new URL(file, here).pathname, "--json"],
     stdin: "null",
@@ -38,7 +43,7 @@ async function runFigure(file: string, permissions: string[]): Promise<Figure> {
   }).output();
   if (code !== 0) throw new Error(`bench/${file} failed with exit code ${code}`);
   const lines = new TextDecoder().decode(stdout).trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]) as Figure;
+  return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Figure);
 }
 
 /** What a command prints, trimmed. */
@@ -81,7 +86,7 @@ const started = performance.now();
 const figures: Figure[] = [];
 for (const script of SCRIPTS) {
   if (selected !== undefined && !selected.has(script.id)) continue;
-  figures.push(await runFigure(script.file, script.permissions));
+  figures.push(...await runFigure(script.file, script.permissions));
 }
 const seconds = (performance.now() - started) / 1000;
 
