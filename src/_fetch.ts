@@ -188,3 +188,45 @@ export function boundBody(response: Response, signal: AbortSignal): Response {
   });
   return wrapped;
 }
+
+/** A connection of a request's own, and how to let it go. */
+export interface OwnConnection {
+  /** What to add to the fetch's `init`. */
+  init: Record<string, unknown>;
+  /** Closes the connection once the response was read. */
+  close(): void;
+}
+
+interface HttpClientLike {
+  close(): void;
+}
+
+/**
+ * A connection used for one request only, where the runtime lets a fetch ask for one
+ * (Deno's `createHttpClient` with no idle pool). A runtime's fetch resends a request on
+ * a new connection when a reused keep-alive connection was closed after the server read
+ * it; a request on a fresh connection is never resent, so a one-time code or a password
+ * reaches the server at most once. Elsewhere: `undefined` (Node's fetch does not resend
+ * a POST).
+ */
+export function ownConnection(): OwnConnection | undefined {
+  const deno = (globalThis as { Deno?: { createHttpClient?: (options: object) => HttpClientLike } })
+    .Deno;
+  if (typeof deno?.createHttpClient !== "function") return undefined;
+  let client: HttpClientLike;
+  try {
+    client = deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  } catch {
+    return undefined;
+  }
+  return {
+    init: { client },
+    close: () => {
+      try {
+        client.close();
+      } catch {
+        // Already closed.
+      }
+    },
+  };
+}

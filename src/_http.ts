@@ -12,6 +12,7 @@ import {
   deadlineFor,
   honoursSignal,
   networkMessage,
+  ownConnection,
   sendFailure,
   untilAborted,
 } from "./_fetch.ts";
@@ -46,6 +47,12 @@ export interface Outgoing {
   body?: string;
   /** Every secret the request carries, to keep out of errors. */
   secrets: readonly string[];
+  /**
+   * Must reach the server at most once (a one-time code, a password, a token to reissue):
+   * sent on a connection of its own, never a reused one that the runtime would silently
+   * send again on if the server closed it after reading.
+   */
+  once?: boolean;
 }
 
 /**
@@ -184,6 +191,7 @@ export async function sendJson<T>(
     });
   }
   const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
+  const connection = out.once && native ? ownConnection() : undefined;
   log(transport.logger, {
     event: "request",
     method: out.plan.method,
@@ -191,7 +199,7 @@ export async function sendJson<T>(
     headers: out.plan.headers,
     body: out.plan.body,
   });
-  {
+  try {
     let response: Response;
     try {
       const sent = callFetch(transport.fetch, out.url, {
@@ -200,6 +208,7 @@ export async function sendJson<T>(
         body: out.body,
         redirect: "manual",
         signal,
+        ...connection?.init,
       });
       // A fetch that may ignore its signal is raced with it; the runtime's aborts itself.
       response = await (native ? sent : untilAborted(sent, signal, discard));
@@ -323,6 +332,8 @@ export async function sendJson<T>(
         status,
       });
     }
+  } finally {
+    connection?.close();
   }
 }
 

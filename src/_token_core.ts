@@ -87,6 +87,8 @@ export function jsonPost(
     headers,
     body: JSON.stringify(body),
     secrets,
+    // Every token call carries a secret that must reach the server once.
+    once: true,
   };
 }
 
