@@ -1,0 +1,283 @@
+// Hostile or careless inputs (issue 10), one test per attack: each must fail cleanly,
+// before anything is sent, or be survived with the session intact.
+
+import assert from "node:assert/strict";
+import {
+  ArmorSession,
+  type ArmorStoredSession,
+  MemoryTokenStore,
+  requestArmorApiToken,
+} from "../mod.ts";
+import { MockClock, serveMockArmorApi } from "../src/testing/mod.ts";
+
+const START = Date.UTC(2026, 10, 23, 10, 0);
+const MINUTE = 60_000;
+const TOKEN = "2261bac252204c2ea93ed32ea1ffd3ab";
+const CODE = "VGhpcyBpcyBzb21lIHRleHQgdG8gY29udmVydCB2aWEgQ3J5cHQu=";
+const USER = { username: "demo@example.com", password: "demo-password" };
+
+/** A fetch that counts its calls and answers 200 `{}`. */
+function spy() {
+  const calls: string[] = [];
+  const fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    calls.push(new Request(input, init).url);
+    return Promise.resolve(Response.json({}));
+  }) as typeof globalThis.fetch;
+  return { calls, fetch };
+}
+
+/** A session holding a token, on a spy fetch. */
+function authorized() {
+  const api = spy();
+  const session = new ArmorSession({ fetch: api.fetch, now: () => START, accountId: 1001 });
+  session.authorize(TOKEN, 15);
+  return { session, calls: api.calls };
+}
+
+Deno.test("attack: header injection with \\r\\n in a header value", async () => {
+  const { session, calls } = authorized();
+  const value = "evil\r\nX-Injected: owned-9f2c";
+  let pending: Promise<Response> | undefined;
+  assert.doesNotThrow(() => {
+    pending = session.fetch("/me", { headers: { "x-note": value } });
+  });
+  const error = await pending!.then(() => assert.fail("should have failed"), (e: unknown) => e);
+  assert.ok(error instanceof TypeError, String(error));
+  assert.equal(error.message.includes("owned-9f2c"), false);
+  assert.equal(error.message.includes(value), false);
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("attack: init.signal that is not an AbortSignal", async () => {
+  const { session, calls } = authorized();
+  await assert.rejects(
+    // deno-lint-ignore no-explicit-any
+    () => session.fetch("/me", { signal: {} as any }),
+    TypeError,
+  );
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("attack: credentials in the URL (http://user:pw@host/me)", async () => {
+  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
+  const session = await ArmorSession.connect({
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    ...USER,
+  });
+  const before = server.mock.requests.length;
+  const port = new URL(server.baseUrl).port;
+  const error = await session.fetch(`http://user:pw@127.0.0.1:${port}/me`).then(
+    () => assert.fail("should have failed"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TypeError, String(error));
+  assert.equal(error.message.includes("pw@"), false);
+  assert.equal(server.mock.requests.length, before);
+  await session.disconnect();
+});
+
+Deno.test("attack: a GET with a body", async () => {
+  const { session, calls } = authorized();
+  await assert.rejects(() => session.fetch("/me", { body: "x" }), TypeError);
+  await assert.rejects(() => session.fetch("/me", { method: "HEAD", body: "x" }), TypeError);
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("attack: a base URL with an empty query or fragment", async () => {
+  for (const baseUrl of ["https://api.armor.com?", "https://api.armor.com/#"]) {
+    const api = spy();
+    assert.throws(() => new ArmorSession({ baseUrl, fetch: api.fetch }), TypeError, baseUrl);
+    await assert.rejects(
+      () => ArmorSession.connect({ baseUrl, fetch: api.fetch, ...USER }),
+      TypeError,
+      baseUrl,
+    );
+    await assert.rejects(
+      () => requestArmorApiToken(CODE, { baseUrl, fetch: api.fetch }),
+      TypeError,
+    );
+    assert.equal(api.calls.length, 0, baseUrl);
+  }
+});
+
+Deno.test("attack: baseUrl null", () => {
+  // deno-lint-ignore no-explicit-any
+  assert.throws(() => new ArmorSession({ baseUrl: null as any }), TypeError);
+});
+
+Deno.test("attack: a clock that returns NaN", async () => {
+  const api = spy();
+  const error = await requestArmorApiToken(CODE, {
+    now: () => NaN,
+    baseUrl: "https://api.armor.com",
+    fetch: api.fetch,
+  }).then(() => assert.fail("should have failed"), (e: unknown) => e);
+  assert.ok(error instanceof TypeError, String(error));
+  assert.equal(error.message.includes(CODE), false);
+  assert.equal(api.calls.length, 0);
+});
+
+Deno.test("attack: an async logger that rejects", async () => {
+  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
+  let calls = 0;
+  const session = await ArmorSession.connect({
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    random: () => 0,
+    logger: async () => {
+      calls++;
+      await Promise.resolve();
+      throw new Error("logger failed");
+    },
+    ...USER,
+  });
+  await (await session.fetch("/me")).body?.cancel();
+  server.mock.clock.advance(5 * MINUTE + 1);
+  await (await session.fetch("/me")).body?.cancel();
+  await session.idle();
+  await (await session.fetch("/nowhere")).body?.cancel();
+  await session.disconnect();
+  // Give any unhandled rejection time to surface: the test fails if one does.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(calls > 5);
+});
+
+Deno.test("attack: a server that revokes the old token on reissue", async () => {
+  await using server = await serveMockArmorApi({
+    clock: new MockClock(START),
+    revokeOnReissue: true,
+  });
+  const session = await ArmorSession.connect({
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    random: () => 0,
+    ...USER,
+  });
+  const old = session.token;
+  server.mock.clock.advance(5 * MINUTE + 1);
+  // The call goes out with the old token while the renewal runs; held until the
+  // reissue has revoked it.
+  server.mock.inject({ path: "/me", delayMs: 150 });
+  const res = await session.fetch("/me");
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  await session.idle();
+  const mes = server.mock.requests.filter((r) => r.path === "/me").slice(1);
+  assert.deepEqual(mes.map((r) => r.status), [401, 200]);
+  assert.equal(mes[0].headers.authorization, `FH-AUTH ${old}`);
+  assert.equal(mes[1].headers.authorization, `FH-AUTH ${session.token}`);
+  assert.notEqual(session.token, old);
+  assert.equal(server.mock.count("/auth/token/reissue"), 1);
+  assert.equal(session.isActive(), true);
+  await session.disconnect();
+});
+
+Deno.test("attack: a response body that never ends", async () => {
+  const fetch = (() =>
+    Promise.resolve(
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"partial":'));
+          },
+        }),
+        { status: 200, headers: { "content-type": "application/json" } },
+      ),
+    )) as typeof globalThis.fetch;
+  const session = new ArmorSession({ fetch, timeout: 300, now: () => START });
+  session.authorize(TOKEN, 15);
+  const started = performance.now();
+  const res = await session.fetch("/me");
+  await assert.rejects(() => res.text());
+  const ms = performance.now() - started;
+  assert.ok(ms < 1_000, `${Math.round(ms)} ms`);
+});
+
+Deno.test("attack: a stored record of the wrong shape under the session's key", async () => {
+  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
+  const records: unknown[] = [
+    { token: null },
+    { token: "abc" },
+    { token: { accessToken: 5, issuedAt: "x", expiresAt: null } },
+    { server: 7, username: [], token: { accessToken: TOKEN, expiresAt: "never" } },
+    { identity: "me", claim: "mine" },
+  ];
+  for (const record of records) {
+    const store = new MemoryTokenStore();
+    await store.set("shared-key", record as ArmorStoredSession, null);
+    const session = await ArmorSession.connect({
+      baseUrl: server.baseUrl,
+      now: server.mock.clock.now,
+      store,
+      storeKey: "shared-key",
+      ...USER,
+    });
+    assert.equal(session.isActive(), true, JSON.stringify(record));
+    assert.ok(server.mock.isTokenValid(session.token));
+    const res = await session.fetch("/me");
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    await session.disconnect();
+  }
+});
+
+Deno.test("attack: two users whose names differ only in case share a storeKey", async () => {
+  await using server = await serveMockArmorApi({
+    clock: new MockClock(START),
+    users: [
+      {
+        username: "Alice@example.com",
+        password: "upper-password",
+        accounts: [{ id: 11, name: "Upper" }],
+      },
+      {
+        username: "alice@example.com",
+        password: "lower-password",
+        accounts: [{ id: 22, name: "Lower" }],
+      },
+    ],
+  });
+  const store = new MemoryTokenStore();
+  const common = {
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    random: () => 0,
+    store,
+    storeKey: "one-key",
+  };
+  const upper = await ArmorSession.connect({
+    ...common,
+    username: "Alice@example.com",
+    password: "upper-password",
+  });
+  const lower = await ArmorSession.connect({
+    ...common,
+    username: "alice@example.com",
+    password: "lower-password",
+  });
+  const check = async () => {
+    assert.notEqual(upper.token, lower.token);
+    assert.equal(upper.accountId, 11);
+    assert.equal(lower.accountId, 22);
+    for (
+      const [session, name] of [[upper, "Alice@example.com"], [lower, "alice@example.com"]] as const
+    ) {
+      const res = await session.fetch("/me");
+      assert.equal(res.status, 200, name);
+      const body = await res.json();
+      assert.equal(body.User[0].UserName, name);
+      const sent = server.mock.requests.findLast((r) => r.path === "/me")!;
+      assert.equal(sent.headers.authorization, `FH-AUTH ${session.token}`);
+    }
+  };
+  await check();
+  server.mock.clock.advance(5 * MINUTE + 1);
+  await (await upper.fetch("/me")).body?.cancel();
+  await (await lower.fetch("/me")).body?.cancel();
+  await upper.idle();
+  await lower.idle();
+  await check();
+  await upper.disconnect();
+  await lower.disconnect();
+});
