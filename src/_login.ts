@@ -122,9 +122,26 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       mine && isLive(value, now) && value!.identity !== undefined &&
       await sameLogin(value!.login, username, password)
     ) {
-      adopt(state, entry);
-      state.chooseAccount(accountId, `${username}'s`);
-      return;
+      if (!adopt(state, entry)) {
+        // Not usable after all (e.g. a token this session saw rejected): log in afresh.
+      } else {
+        if (value!.identityTrimmed || state.identity === undefined) {
+          // The store kept the user name only: read the whole identity with the token.
+          state.identity = await readIdentity(
+            state,
+            fhAuthorization(state.token!.accessToken),
+            [state.token!.accessToken, password],
+            {
+              fetch: state.endpoint.fetch ?? globalThis.fetch,
+              signal,
+              timeout: state.timeout,
+              logger: state.logger,
+            },
+          );
+        }
+        state.chooseAccount(accountId, `${username}'s`);
+        return;
+      }
     }
     const claim = value?.claim;
     if (

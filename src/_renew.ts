@@ -5,7 +5,7 @@
 
 import { log } from "./_http.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
-import { adopt, forget, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
+import { adopt, forget, owned, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
 import { reissueToken } from "./_token_core.ts";
 import { ArmorApiError, type ArmorApiErrorCode } from "./errors.ts";
 import { CLAIM_GRACE_MS, CLAIM_RETRY_MS, retryDelay } from "./renewal.ts";
@@ -125,13 +125,11 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
   try {
     const version = await storeSet(
       state,
-      {
+      owned(state, {
         ...withoutClaim(base!),
         token,
         identity: state.identity ?? base!.identity,
-        server: state.prefix,
-        username: state.username,
-      },
+      }),
       claimed,
     );
     if (state.token === token) state.version = version;

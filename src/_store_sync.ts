@@ -76,6 +76,9 @@ export function isWellFormed(value: unknown): value is ArmorStoredSession {
     if (typeof login.salt !== "string" || typeof login.verifier !== "string") return false;
   }
   if (server !== undefined && typeof server !== "string") return false;
+  if (value.identityTrimmed !== undefined && typeof value.identityTrimmed !== "boolean") {
+    return false;
+  }
   if (username !== undefined && typeof username !== "string") return false;
   return true;
 }
@@ -112,9 +115,34 @@ export async function peek(state: SessionState): Promise<ArmorStoreEntry | undef
   }
 }
 
-/** What a stored state records about whose it is: this session's server and user. */
+/**
+ * The largest identity kept in the store, as JSON characters. A store's values are small
+ * (Deno KV's are at most 64 KiB) and a user may have thousands of accounts: a larger
+ * identity is stored as its user name only, and a session that adopts such a login
+ * reads `GET /me` itself.
+ */
+export const MAX_STORED_IDENTITY_CHARS = 16_384;
+
+/**
+ * What a session stores: `value` bound to this session's server and exactly its user,
+ * with an identity small enough for any store.
+ */
 export function owned(state: SessionState, value: ArmorStoredSession): ArmorStoredSession {
-  return { ...value, server: state.prefix, username: state.username };
+  const out: ArmorStoredSession = { ...value, server: state.prefix, username: state.username };
+  const identity = value.identity;
+  if (identity !== undefined && JSON.stringify(identity).length > MAX_STORED_IDENTITY_CHARS) {
+    out.identity = {
+      username: identity.username,
+      accounts: [],
+      departments: [],
+      permissions: {},
+      features: [],
+    };
+    out.identityTrimmed = true;
+  } else {
+    delete out.identityTrimmed;
+  }
+  return out;
 }
 
 /** Writes `value` over whatever is stored; returns the new version. */
@@ -166,7 +194,7 @@ export function isOwn(state: SessionState, value: ArmorStoredSession): boolean {
 export function adopt(state: SessionState, entry: ArmorStoreEntry | undefined): boolean {
   const value = entry?.value;
   if (value === undefined || !isOwn(state, value)) return false;
-  if (value.identity !== undefined && state.identity === undefined) {
+  if (value.identity !== undefined && state.identity === undefined && !value.identityTrimmed) {
     state.identity = value.identity;
     if (state.accountId === undefined && value.identity.accounts.length > 0) {
       state.accountId = value.identity.accounts[0].id;

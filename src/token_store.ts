@@ -37,6 +37,11 @@ export interface ArmorStoredSession {
   server?: string;
   /** Exactly the user name the token belongs to. */
   username?: string;
+  /**
+   * True when `identity` holds the user name only (the whole of it was too large for a
+   * store value); a session that adopts this login reads `GET /me` itself.
+   */
+  identityTrimmed?: boolean;
 }
 
 /**
