@@ -37,6 +37,8 @@ export interface Transport {
   signal?: AbortSignal;
   timeout: number;
   logger?: ArmorLogger;
+  /** Reads a 401 first: an error to throw instead of `HTTP_STATUS`, if it has one. */
+  on401?: (response: Response) => ArmorApiError | undefined;
 }
 
 /** A request ready to send: its plan (redacted) and its real headers and body. */
@@ -238,6 +240,21 @@ export async function sendJson<T>(
         transport,
         { status },
       );
+    }
+    if (status === 401 && transport.on401 !== undefined) {
+      const special = transport.on401(response);
+      if (special !== undefined) {
+        discard(response);
+        log(transport.logger, {
+          event: "error",
+          method: out.plan.method,
+          url: out.plan.url,
+          code: special.code,
+          status,
+          ms: elapsed(started),
+        });
+        throw special;
+      }
     }
     if (status !== 200) {
       const retryAfter = status === 429 || status === 503

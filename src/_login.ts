@@ -2,7 +2,7 @@
 // read `GET /me`, one login at a time per shared store; with an API key, a signed
 // `GET /me` and nothing else.
 
-import { fhAuthorization } from "./_authorization.ts";
+import { clockSkew, fhAuthorization } from "./_authorization.ts";
 import { log, sendJson, type Transport } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
@@ -238,6 +238,7 @@ export async function connectWithKey(
     signal,
     timeout: state.timeout,
     logger: state.logger,
+    on401: (response) => clockSkew(state.now(), response),
   });
   state.identity = identity;
   state.username = identity.username;

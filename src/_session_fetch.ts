@@ -2,7 +2,7 @@
 // origin, renew when due, add the headers, send with a deadline that covers the body,
 // and read a 401 for what it means.
 
-import { fhAuthorization } from "./_authorization.ts";
+import { clockSkew, fhAuthorization } from "./_authorization.ts";
 import {
   boundBody,
   callFetch,
@@ -19,7 +19,7 @@ import type { SessionState } from "./_session_state.ts";
 import { adopt, peek, storeGet } from "./_store_sync.ts";
 import { describe } from "./_validate.ts";
 import { ArmorApiError } from "./errors.ts";
-import { CLOCK_SKEW_MS, isRenewalDue, mayRetryRenewal, mustRenew } from "./renewal.ts";
+import { isRenewalDue, mayRetryRenewal, mustRenew } from "./renewal.ts";
 
 /** Request headers as a plain object with every credential-bearing value redacted. */
 function redactHeaders(headers: HeadersInit): Record<string, string> {
@@ -126,22 +126,6 @@ function mergeHeaders(
   return headers;
 }
 
-/** A 401 whose `Date` is more than five minutes from our clock: say so, with the gap. */
-function clockSkew(state: SessionState, response: Response): ArmorApiError | undefined {
-  const date = Date.parse(response.headers.get("date") ?? "");
-  if (Number.isNaN(date)) return undefined;
-  const gap = state.now() - date;
-  if (Math.abs(gap) <= CLOCK_SKEW_MS) return undefined;
-  const seconds = Math.round(Math.abs(gap) / 1000);
-  return new ArmorApiError(
-    "CLOCK_SKEW",
-    `The Armor API rejected the signature (401) and this clock is ${seconds} s ${
-      gap > 0 ? "ahead of" : "behind"
-    } the server's; Armor accepts 300 s: set the clock right`,
-    { status: 401 },
-  );
-}
-
 /** Sends one call with the given credential; `retried` after a 401 for a replaced token. */
 export function send(
   state: SessionState,
@@ -190,7 +174,7 @@ export function send(
       });
       if (response.status === 401) {
         if (accessToken === undefined) {
-          const skew = clockSkew(state, response);
+          const skew = clockSkew(state.now(), response);
           if (skew !== undefined) {
             response.body?.cancel().catch(() => {});
             throw skew;

@@ -178,7 +178,8 @@ function parseAccount(raw: unknown): ArmorAccount | undefined {
   if (currency) account.currency = currency;
   const status = text(field(raw, "status"));
   if (status !== undefined) account.status = status;
-  const parentRaw = field(raw, "parent") ?? field(raw, "parentAccountId");
+  let parentRaw = field(raw, "parent");
+  if (parentRaw === undefined) parentRaw = field(raw, "parentAccountId");
   if (parentRaw === null) account.parent = null;
   else {
     const parent = integer(parentRaw);

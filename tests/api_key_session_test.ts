@@ -164,13 +164,8 @@ Deno.test("api key: a clock 10 minutes ahead rejects a call with CLOCK_SKEW", as
   assert.ok(Math.abs(seconds - 600) <= 5, error.message);
 });
 
-// BUG (src/_login.ts, connectWithKey → readIdentity → sendJson): the signed GET /me of
-// connect goes through the token pipeline, which knows nothing of CLOCK_SKEW; a session
-// whose clock is 10 minutes off fails at connect with HTTP_STATUS 401 (serverCode
-// stale_timestamp), not CLOCK_SKEW. Unignore if connect should name the skew too.
 Deno.test({
   name: "api key: a clock 10 minutes ahead fails connect with CLOCK_SKEW",
-  ignore: true,
   fn: async () => {
     await using server = await serveWithKey();
     const error = await ArmorSession.connect({

@@ -84,12 +84,8 @@ Deno.test("identity: the PowerShell /me (User array, PascalCase) is read in full
   assert.equal(session.isActive(), true);
 });
 
-// BUG (src/identity.ts:181): `field(raw, "parent") ?? field(raw, "parentAccountId")` lets a
-// `parent: null` fall through to the absent `parentAccountId`, so an OpenAPI root account
-// gets no `parent` at all instead of `parent: null`. Unignore when fixed.
 Deno.test({
   name: "identity: the OpenAPI /me (user object, camelCase) is read in full",
-  ignore: true,
   fn: async () => {
     const session = await connectTo(meOpenapi).session;
     assert.deepEqual(session.identity, {
@@ -131,12 +127,8 @@ Deno.test({
   },
 });
 
-// BUG (src/identity.ts:181): `field(raw, "parent") ?? field(raw, "parentAccountId")` lets a
-// `parent: null` fall through to the absent `parentAccountId`, so an OpenAPI root account
-// gets no `parent` at all instead of `parent: null`. Unignore when fixed.
 Deno.test({
   name: "identity: a PascalCase user object and camelCase User array are read alike",
-  ignore: true,
   fn: async () => {
     const pascalObject = {
       User: { UserName: "a@example.com", FirstName: "A", Links: { UserId: "77" } },
@@ -156,12 +148,8 @@ Deno.test({
   },
 });
 
-// BUG (src/identity.ts:181): `field(raw, "parent") ?? field(raw, "parentAccountId")` lets a
-// `parent: null` fall through to the absent `parentAccountId`, so an OpenAPI root account
-// gets no `parent` at all instead of `parent: null`. Unignore when fixed.
 Deno.test({
   name: "identity: Parent -1 and null are a root (null), an id is kept",
-  ignore: true,
   fn: async () => {
     const me = {
       user: { username: "a@example.com" },
@@ -180,47 +168,6 @@ Deno.test({
       [4, 2],
     ]);
   },
-});
-
-Deno.test("identity: the OpenAPI /me is read in full, but for a root's parent", async () => {
-  const session = await connectTo(meOpenapi).session;
-  const identity = structuredClone(session.identity)!;
-  delete identity.accounts[0].parent; // see the ignored test above
-  assert.deepEqual(identity, {
-    username: "john.doe@armor.com",
-    firstName: "John",
-    lastName: "Doe",
-    type: "user",
-    userId: 4922,
-    passwordExpiry: 2609961,
-    accounts: [
-      {
-        id: 1,
-        name: "Armor",
-        currency: "USD",
-        status: "Claimed",
-        products: null,
-        accountType: "Direct",
-        isSynced: false,
-        isFreeTrial: false,
-      },
-      {
-        id: 1024,
-        name: "Armor Internal Test_AA",
-        currency: "USD",
-        status: "Claimed",
-        parent: 1,
-        products: ["AA-CORE"],
-        accountType: "Partner",
-        isSynced: true,
-        isFreeTrial: false,
-      },
-    ],
-    departments: [],
-    permissions: { "1": ["1", "7"], "1024": ["1", "7"] },
-    features: [{ accountId: 1024, feature: "AA-CORE.LOG-MANAGEMENT", productId: 1 }],
-  });
-  assert.equal(session.accountId, 1);
 });
 
 Deno.test("identity: PascalCase user object and camelCase User array, Parent -1 and ids", async () => {
