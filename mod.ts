@@ -8,6 +8,8 @@
  * - {@linkcode ArmorSession} logs in, calls the API with the token and the account
  *   context, and renews the token before it expires, once for every caller.
  * - {@linkcode KvTokenStore} shares one login between the isolates of a Deno Deploy app.
+ * - An API key ({@linkcode armorPskAuthorization}, `ArmorSession.connect({ apiKey })`)
+ *   signs every request instead: for unattended scripts and Deploy functions.
  * - The mock Armor API for tests lives in `@armor-api/auth/testing`.
  *
  * @example Log in and call the API
@@ -18,8 +20,27 @@
  *   username: Deno.env.get("ARMOR_USERNAME")!,
  *   password: Deno.env.get("ARMOR_PASSWORD")!,
  * });
- * const me = await session.fetch("/me");
- * console.log((await me.json()).UserName);
+ * console.log(session.identity?.username, session.accountId);
+ * const accounts = await (await session.fetch("/accounts")).json();
+ * ```
+ *
+ * @example The same flow against the mock Armor API, as a test would run it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ArmorSession } from "@armor-api/auth";
+ * import { serveMockArmorApi } from "@armor-api/auth/testing";
+ *
+ * await using server = await serveMockArmorApi();
+ * const session = await ArmorSession.connect({
+ *   baseUrl: server.baseUrl,
+ *   username: "demo@example.com",
+ *   password: "demo-password",
+ * });
+ * assert.equal(session.identity?.username, "demo@example.com");
+ * assert.equal(session.accountId, 1001); // the first account
+ * const accounts = await (await session.fetch("/accounts")).json();
+ * assert.deepEqual(accounts.map((account: { id: number }) => account.id), [1001, 1002]);
+ * await session.disconnect();
  * ```
  *
  * @module

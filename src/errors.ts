@@ -29,12 +29,13 @@
  * @example Switch on the code
  * ```ts
  * import { ArmorApiError, type ArmorApiErrorCode } from "@armor-api/auth";
+ * import assert from "node:assert/strict";
  *
  * function advice(code: ArmorApiErrorCode): string {
  *   return code === "SESSION_EXPIRED" ? "log in again" : "retry later";
  * }
  * const error = new ArmorApiError("SESSION_EXPIRED", "Session expired");
- * console.log(advice(error.code)); // "log in again"
+ * assert.equal(advice(error.code), "log in again");
  * ```
  */
 export type ArmorApiErrorCode =
@@ -80,11 +81,10 @@ export interface ArmorApiErrorOptions {
  * @example Tell a rejected token from a network failure
  * ```ts
  * import { ArmorApiError } from "@armor-api/auth";
+ * import assert from "node:assert/strict";
  *
  * const error = new ArmorApiError("HTTP_STATUS", "Armor API answered 401", { status: 401 });
- * if (error instanceof ArmorApiError && error.status === 401) {
- *   console.log("log in again");
- * }
+ * assert.ok(error instanceof ArmorApiError && error.status === 401);
  * ```
  */
 export class ArmorApiError extends Error {
@@ -133,11 +133,12 @@ export class ArmorApiError extends Error {
  * @example Tell a declined call apart
  * ```ts
  * import { ArmorCancelledError, requestArmorApiToken } from "@armor-api/auth";
+ * import assert from "node:assert/strict";
  *
  * try {
  *   await requestArmorApiToken("one-time-code", { confirm: () => false });
  * } catch (error) {
- *   console.log(error instanceof ArmorCancelledError); // true
+ *   assert.ok(error instanceof ArmorCancelledError);
  * }
  * ```
  */

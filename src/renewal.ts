@@ -26,10 +26,11 @@
  * @example When is a 15-minute session renewed?
  * ```ts
  * import { renewAt, sessionLengthMs } from "@armor-api/auth";
+ * import assert from "node:assert/strict";
  *
  * const issuedAt = 0;
  * const length = sessionLengthMs(15); // 900000
- * console.log(renewAt(issuedAt, length)); // 300000: five minutes in
+ * assert.equal(renewAt(issuedAt, length), 300_000); // five minutes in
  * ```
  *
  * @module
@@ -86,8 +87,10 @@ export const LOGIN_CLAIM_BACKOFF_MS = 10;
  * @example
  * ```ts
  * import { sessionLengthMs } from "@armor-api/auth";
- * console.log(sessionLengthMs(15) / 60_000); // 15 minutes
- * console.log(sessionLengthMs(1800) / 60_000); // 30 minutes, not 30 hours
+ * import assert from "node:assert/strict";
+ * assert.equal(sessionLengthMs(15) / 60_000, 15); // 15 minutes
+ * assert.equal(sessionLengthMs(1800) / 60_000, 30); // 30 minutes, not 30 hours
+ * assert.equal(sessionLengthMs(900) / 60_000, 15); // OpenAPI's seconds
  * ```
  */
 export function sessionLengthMs(expiresIn: number): number {
@@ -106,7 +109,8 @@ export function sessionLengthMs(expiresIn: number): number {
  * @example
  * ```ts
  * import { renewAt } from "@armor-api/auth";
- * console.log(renewAt(0, 900_000)); // 300000
+ * import assert from "node:assert/strict";
+ * assert.equal(renewAt(0, 900_000), 300_000);
  * ```
  */
 export function renewAt(issuedAt: number, lengthMs: number): number {
@@ -126,8 +130,9 @@ export function renewAt(issuedAt: number, lengthMs: number): number {
  * @example
  * ```ts
  * import { shouldRenew } from "@armor-api/auth";
- * console.log(shouldRenew(299_999, 0, 900_000)); // false
- * console.log(shouldRenew(300_000, 0, 900_000)); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(shouldRenew(299_999, 0, 900_000), false);
+ * assert.equal(shouldRenew(300_000, 0, 900_000), true);
  * ```
  */
 export function shouldRenew(now: number, issuedAt: number, expiresAt: number): boolean {
@@ -147,8 +152,9 @@ export function shouldRenew(now: number, issuedAt: number, expiresAt: number): b
  * @example
  * ```ts
  * import { mustRenew } from "@armor-api/auth";
- * console.log(mustRenew(880_000, 900_000)); // true: 20 s left
- * console.log(mustRenew(1_000, 3_000, 3_000)); // false: a 3 s session, 2 s left
+ * import assert from "node:assert/strict";
+ * assert.equal(mustRenew(880_000, 900_000), true); // 20 s left
+ * assert.equal(mustRenew(1_000, 3_000, 3_000), false); // a 3 s session, 2 s left
  * ```
  */
 export function mustRenew(now: number, expiresAt: number, lengthMs = Infinity): boolean {
@@ -165,9 +171,10 @@ export function mustRenew(now: number, expiresAt: number, lengthMs = Infinity): 
  * @example
  * ```ts
  * import { retryDelay } from "@armor-api/auth";
- * console.log(retryDelay(1)); // 1000
- * console.log(retryDelay(3)); // 4000
- * console.log(retryDelay(1, 30)); // 30000: the server asked for 30 s
+ * import assert from "node:assert/strict";
+ * assert.equal(retryDelay(1), 1000);
+ * assert.equal(retryDelay(3), 4000);
+ * assert.equal(retryDelay(1, 30), 30_000); // the server asked for 30 s
  * ```
  */
 export function retryDelay(failures: number, retryAfterSeconds?: number): number {

@@ -47,11 +47,12 @@ export interface RequestArmorApiTokenOptions extends ArmorCallOptions {
  *
  * @example See what would be sent (`-WhatIf`)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestArmorApiToken } from "@armor-api/auth";
  *
  * const plan = await requestArmorApiToken("one-time-code", { whatIf: true });
- * console.log(plan.url); // "https://api.armor.com/auth/token"
- * console.log(plan.body); // { code: "[REDACTED]", grant_type: "authorization_code" }
+ * assert.equal(plan.url, "https://api.armor.com/auth/token");
+ * assert.deepEqual(plan.body, { code: "[REDACTED]", grant_type: "authorization_code" });
  * ```
  */
 export function requestArmorApiToken(

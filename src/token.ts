@@ -28,13 +28,14 @@ const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
  * @example Read a token's fields
  * ```ts
  * import { ArmorApiToken } from "@armor-api/auth";
+ * import assert from "node:assert/strict";
  *
  * const token = new ArmorApiToken(
  *   { access_token: "0123456789abcdef0123456789abcdef", id_token: null, expires_in: 15, token_type: "Bearer" },
  *   Date.UTC(2026, 10, 23, 10, 0),
  * );
- * console.log(token.expiresAt.toISOString()); // 2026-11-23T10:15:00.000Z
- * console.log(JSON.stringify(token).includes(token.access_token)); // false
+ * assert.equal(token.expiresAt.toISOString(), "2026-11-23T10:15:00.000Z");
+ * assert.equal(JSON.stringify(token).includes(token.access_token), false);
  * ```
  */
 export class ArmorApiToken {

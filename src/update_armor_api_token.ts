@@ -48,10 +48,11 @@ export interface UpdateArmorApiTokenOptions extends ArmorCallOptions {}
  *
  * @example See what would be sent (`-WhatIf`)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { updateArmorApiToken } from "@armor-api/auth";
  *
  * const plan = await updateArmorApiToken("2261bac252204c2ea93ed32ea1ffd3ab", { whatIf: true });
- * console.log(plan.body); // { token: "[REDACTED]" }
+ * assert.deepEqual(plan.body, { token: "[REDACTED]" });
  * ```
  */
 export function updateArmorApiToken(
