@@ -46,6 +46,23 @@
  * @module
  */
 
+export { ArmorSession } from "./src/armor_session.ts";
+export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/session_options.ts";
+export {
+  requestArmorApiToken,
+  type RequestArmorApiTokenOptions,
+} from "./src/request_armor_api_token.ts";
+export {
+  updateArmorApiToken,
+  type UpdateArmorApiTokenOptions,
+} from "./src/update_armor_api_token.ts";
+export {
+  DEFAULT_API_VERSION,
+  DEFAULT_AUTHORIZE_TIMEOUT_MS,
+  DEFAULT_BASE_URL,
+  DEFAULT_TIMEOUT_MS,
+} from "./src/defaults.ts";
+export type { ArmorCallOptions } from "./src/_call.ts";
 export {
   type ArmorApiKey,
   armorPskAuthorization,
@@ -54,19 +71,6 @@ export {
   armorPskSigner,
   MAX_NONCE_LENGTH,
 } from "./src/armor_psk.ts";
-export { ArmorSession } from "./src/armor_session.ts";
-export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/session_options.ts";
-export {
-  requestArmorApiToken,
-  type RequestArmorApiTokenOptions,
-} from "./src/request_armor_api_token.ts";
-export {
-  DEFAULT_API_VERSION,
-  DEFAULT_AUTHORIZE_TIMEOUT_MS,
-  DEFAULT_BASE_URL,
-  DEFAULT_TIMEOUT_MS,
-} from "./src/defaults.ts";
-export type { ArmorCallOptions } from "./src/_call.ts";
 export {
   ArmorApiError,
   type ArmorApiErrorCode,
@@ -116,7 +120,3 @@ export type {
   ArmorLogRecord,
   ArmorRequestPlan,
 } from "./src/types.ts";
-export {
-  updateArmorApiToken,
-  type UpdateArmorApiTokenOptions,
-} from "./src/update_armor_api_token.ts";

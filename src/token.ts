@@ -99,7 +99,11 @@ export class ArmorApiToken {
     };
   }
 
-  /** How `Deno.inspect` and `console.log` show it: redacted. */
+  /**
+   * How `Deno.inspect` and `console.log` show it: redacted.
+   *
+   * @ignore
+   */
   [INSPECT](): string {
     return `ArmorApiToken { access_token: ${REDACTED}, id_token: ${
       this.#idToken === null ? "null" : REDACTED
@@ -107,7 +111,11 @@ export class ArmorApiToken {
       `expiresAt: ${this.expiresAt.toISOString()} }`;
   }
 
-  /** How Node's `util.inspect` shows it: redacted. */
+  /**
+   * How Node's `util.inspect` shows it: redacted.
+   *
+   * @ignore
+   */
   [NODE_INSPECT](): string {
     return this[INSPECT]();
   }

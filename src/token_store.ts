@@ -159,7 +159,11 @@ export class MemoryTokenStore implements ArmorTokenStore {
     return Promise.resolve(next);
   }
 
-  /** Hides the stored tokens from `Deno.inspect`. */
+  /**
+   * Hides the stored tokens from `Deno.inspect`.
+   *
+   * @ignore
+   */
   [Symbol.for("Deno.customInspect")](): string {
     return `MemoryTokenStore { keys: ${this.#entries.size} }`;
   }
@@ -288,7 +292,11 @@ export class KvTokenStore implements ArmorTokenStore {
     return value === undefined ? "" : result.versionstamp ?? "";
   }
 
-  /** Hides the database from `Deno.inspect`. */
+  /**
+   * Hides the database from `Deno.inspect`.
+   *
+   * @ignore
+   */
   [Symbol.for("Deno.customInspect")](): string {
     return `KvTokenStore { prefix: ${JSON.stringify(this.#prefix)} }`;
   }
