@@ -5,7 +5,18 @@
 import { clockSkew, fhAuthorization } from "./_authorization.ts";
 import { log, sendJson, type Transport } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
-import type { LocalToken, SessionState } from "./_session_state.ts";
+import { armorPskSigner } from "./armor_psk.ts";
+import { buildState, type LocalToken, type SessionState } from "./_session_state.ts";
+import {
+  checkBaseUrl,
+  checkOptions,
+  checkSecret,
+  checkSignal,
+  checkTimeout,
+  describe,
+} from "./_validate.ts";
+import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
+import type { ArmorConnectOptions } from "./session_options.ts";
 import { adopt, isLive, owned, publish, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
 import { jsonPost, readClock, redeemCode } from "./_token_core.ts";
 import { makeLogin, sameLogin } from "./_verifier.ts";
@@ -243,4 +254,68 @@ export async function connectWithKey(
   state.identity = identity;
   state.username = identity.username;
   state.chooseAccount(accountId, `${identity.username}'s`);
+}
+
+/**
+ * `ArmorSession.connect`: checks the options, builds the session's state, and logs in
+ * with a password or connects with an API key. `wrap` makes the public session around
+ * a built state (this file does not import the session).
+ */
+export async function connectSession<S>(
+  options: ArmorConnectOptions,
+  wrap: (state: SessionState) => S,
+): Promise<S> {
+  const opts = checkOptions<ArmorConnectOptions>(options);
+  const signal = checkSignal(opts.signal);
+  const {
+    password,
+    username,
+    apiKey,
+    signal: _signal,
+    authorizeTimeout: _authorizeTimeout,
+    ...sessionOptions
+  } = opts;
+  if (apiKey !== undefined) {
+    if (username !== undefined || password !== undefined) {
+      throw new TypeError("Give either apiKey or username and password, not both");
+    }
+    const sign = armorPskSigner(apiKey);
+    const state = buildState(sessionOptions, {
+      scheme: "ARMOR-PSK",
+      sign: (method, path, body) =>
+        sign({ method, path, body, timestamp: Math.floor(state.now() / 1000) }),
+    });
+    const session = wrap(state);
+    await connectWithKey(state, signal, opts.accountId);
+    return session;
+  }
+  if (typeof username !== "string" || username.trim() === "") {
+    throw new TypeError(
+      `username must be a non-empty string (or give apiKey), got ${describe(username)}`,
+    );
+  }
+  const checkedPassword = checkSecret(password, "password");
+  const authorizeTimeout = checkTimeout(
+    opts.authorizeTimeout,
+    DEFAULT_AUTHORIZE_TIMEOUT_MS,
+    "authorizeTimeout",
+  );
+  if (sessionOptions.storeKey === undefined) {
+    // One login per user and server in a shared store.
+    if (sessionOptions.baseUrl === null) {
+      throw new TypeError("baseUrl must be a string or a URL, got null");
+    }
+    const base = checkBaseUrl(sessionOptions.baseUrl ?? DEFAULT_BASE_URL).href;
+    sessionOptions.storeKey = `${base}#${username}`;
+  }
+  const state = buildState(sessionOptions, { scheme: "FH-AUTH" });
+  const session = wrap(state);
+  await login(state, {
+    username,
+    password: checkedPassword,
+    signal,
+    authorizeTimeout,
+    accountId: opts.accountId,
+  });
+  return session;
 }

@@ -5,7 +5,7 @@ import { log } from "./_http.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
 import { STORE_ATTEMPTS } from "./renewal.ts";
-import { ACCESS_TOKEN_PATTERN } from "./token.ts";
+import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
 
 /** A store failure, as callers see it: `STORE`, with the original as a cause. */
@@ -221,4 +221,29 @@ export function adopt(state: SessionState, entry: ArmorStoreEntry | undefined): 
   };
   state.setToken(token, entry!.version);
   return true;
+}
+
+/**
+ * Takes a token a public token call obtained for a session, unless the session was
+ * disconnected since `generation`: locally first (the old token may be dead already, so
+ * the new one must not be lost to a store that fails), then shared, best effort.
+ */
+export async function takeToken(
+  state: SessionState,
+  token: ArmorApiToken,
+  generation: number,
+): Promise<void> {
+  if (generation !== state.generation) return;
+  const local: LocalToken = {
+    accessToken: token.access_token,
+    issuedAt: token.issuedAt.getTime(),
+    expiresAt: token.expiresAt.getTime(),
+  };
+  state.setToken(local, null);
+  try {
+    const version = await publish(state, { token: local, identity: state.identity });
+    if (state.token === local) state.version = version;
+  } catch {
+    // Other sessions will not see it; this one has it.
+  }
 }

@@ -1,28 +1,14 @@
-import { armorPskSigner } from "./armor_psk.ts";
-import { connectWithKey, login } from "./_login.ts";
+import { connectSession } from "./_login.ts";
 import { REDACTED } from "./_redact.ts";
 import { checkBody, fetchSlow, resolvePath, send } from "./_session_fetch.ts";
 import { registerSession } from "./_session_registry.ts";
-import {
-  buildState,
-  checkAccountId,
-  type LocalToken,
-  type SessionState,
-} from "./_session_state.ts";
-import { adopt, forget, publish, storeGet } from "./_store_sync.ts";
-import {
-  checkBaseUrl,
-  checkOptions,
-  checkSecret,
-  checkSignal,
-  checkTimeout,
-  describe,
-} from "./_validate.ts";
-import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
+import { buildState, checkAccountId, type SessionState } from "./_session_state.ts";
+import { adopt, forget, publish, storeGet, takeToken } from "./_store_sync.ts";
+import { describe } from "./_validate.ts";
 import type { ArmorAccount, ArmorIdentity } from "./identity.ts";
 import { sessionLengthMs } from "./renewal.ts";
 import type { ArmorConnectOptions, ArmorSessionOptions } from "./session_options.ts";
-import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
+import { ACCESS_TOKEN_PATTERN } from "./token.ts";
 import type { ArmorApiVersion } from "./types.ts";
 
 const INSPECT = Symbol.for("Deno.customInspect");
@@ -83,7 +69,7 @@ export class ArmorSession {
       token: () => this.token,
       accountId: () => state.accountId,
       generation: () => state.generation,
-      adopt: (token, generation) => this.#adoptToken(token, generation),
+      adopt: (token, generation) => takeToken(state, token, generation),
     });
   }
 
@@ -138,59 +124,8 @@ export class ArmorSession {
    * const accounts = await (await session.fetch("/accounts")).json();
    * ```
    */
-  static async connect(options: ArmorConnectOptions): Promise<ArmorSession> {
-    const opts = checkOptions<ArmorConnectOptions>(options);
-    const signal = checkSignal(opts.signal);
-    const {
-      password,
-      username,
-      apiKey,
-      signal: _signal,
-      authorizeTimeout: _authorizeTimeout,
-      ...sessionOptions
-    } = opts;
-    if (apiKey !== undefined) {
-      if (username !== undefined || password !== undefined) {
-        throw new TypeError("Give either apiKey or username and password, not both");
-      }
-      const sign = armorPskSigner(apiKey);
-      const state = buildState(sessionOptions, {
-        scheme: "ARMOR-PSK",
-        sign: (method, path, body) =>
-          sign({ method, path, body, timestamp: Math.floor(state.now() / 1000) }),
-      });
-      const session = ArmorSession.#withState(state);
-      await connectWithKey(state, signal, opts.accountId);
-      return session;
-    }
-    if (typeof username !== "string" || username.trim() === "") {
-      throw new TypeError(
-        `username must be a non-empty string (or give apiKey), got ${describe(username)}`,
-      );
-    }
-    const checkedPassword = checkSecret(password, "password");
-    const authorizeTimeout = checkTimeout(
-      opts.authorizeTimeout,
-      DEFAULT_AUTHORIZE_TIMEOUT_MS,
-      "authorizeTimeout",
-    );
-    if (sessionOptions.storeKey === undefined) {
-      // One login per user and server in a shared store.
-      if (sessionOptions.baseUrl === null) {
-        throw new TypeError("baseUrl must be a string or a URL, got null");
-      }
-      const base = checkBaseUrl(sessionOptions.baseUrl ?? DEFAULT_BASE_URL).href;
-      sessionOptions.storeKey = `${base}#${username}`;
-    }
-    const session = new ArmorSession(sessionOptions);
-    await login(session.#state, {
-      username,
-      password: checkedPassword,
-      signal,
-      authorizeTimeout,
-      accountId: opts.accountId,
-    });
-    return session;
+  static connect(options: ArmorConnectOptions): Promise<ArmorSession> {
+    return connectSession(options, (state) => ArmorSession.#withState(state));
   }
 
   /**
@@ -493,25 +428,5 @@ export class ArmorSession {
    */
   [NODE_INSPECT](): string {
     return this[INSPECT]();
-  }
-
-  /** Takes a token a call obtained for this session, unless it was disconnected since. */
-  async #adoptToken(token: ArmorApiToken, generation: number): Promise<void> {
-    const state = this.#state;
-    if (generation !== state.generation) return;
-    const local: LocalToken = {
-      accessToken: token.access_token,
-      issuedAt: token.issuedAt.getTime(),
-      expiresAt: token.expiresAt.getTime(),
-    };
-    // Locally first: the old token may be dead already, so the new one must not be lost
-    // to a store that fails. Sharing it is best effort.
-    state.setToken(local, null);
-    try {
-      const version = await publish(state, { token: local, identity: state.identity });
-      if (state.token === local) state.version = version;
-    } catch {
-      // Other sessions will not see it; this one has it.
-    }
   }
 }
