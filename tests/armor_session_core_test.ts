@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
 import { ArmorApiError, ArmorSession } from "../mod.ts";
 import { MockClock } from "../src/testing/mod.ts";
+import { armorError } from "./_errors.ts";
 
 const TOKEN = "2261bac252204c2ea93ed32ea1ffd3ab";
 const OTHER = "ffffffffffffffffffffffffffffffff";
 const START = Date.UTC(2026, 10, 23, 10, 0);
 const FIFTEEN_MINUTES = 15 * 60_000;
-
-function armorError(code: string, message?: RegExp) {
-  return (error: unknown) => {
-    assert.ok(error instanceof ArmorApiError, `expected ArmorApiError, got ${error}`);
-    assert.equal(error.code, code);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  };
-}
 
 Deno.test("a new session has no token: not active, and token throws NOT_AUTHORIZED", () => {
   const session = new ArmorSession({ now: new MockClock(START).now });

@@ -10,6 +10,7 @@ import {
 } from "../mod.ts";
 import { DEFAULT_MOCK_USER, type MockUser } from "../src/testing/mod.ts";
 import { connect, serve, SESSION_MS, START } from "./_session.ts";
+import { armorError } from "./_errors.ts";
 
 const MFA_USER: MockUser = {
   username: "mfa@example.com",
@@ -17,16 +18,6 @@ const MFA_USER: MockUser = {
   accounts: [{ id: 7, name: "MFA" }],
   mfaDelayMs: 300,
 };
-
-/** Matches an ArmorApiError with `code` (and `status`, where given). */
-function armorError(code: string, status?: number) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof ArmorApiError, `expected an ArmorApiError, got ${error}`);
-    assert.equal(error.code, code);
-    if (status !== undefined) assert.equal(error.status, status);
-    return true;
-  };
-}
 
 /** Everything an error shows: message, stack, inspection (with causes), JSON. */
 function shown(error: unknown): string {

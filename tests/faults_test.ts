@@ -14,6 +14,7 @@ import {
   updateArmorApiToken,
 } from "../mod.ts";
 import { MockClock, serveMockArmorApi } from "../src/testing/mod.ts";
+import { snapshot } from "./_errors.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const CODE = "C0d3-ZmF1bHRzLXRlc3QtY29kZQ==";
@@ -161,16 +162,6 @@ function sessionFor(baseUrl: string, timeout: number): ArmorSession {
   const session = new ArmorSession({ baseUrl, timeout });
   session.authorize(TOKEN, 15);
   return session;
-}
-
-function snapshot(session: ArmorSession) {
-  return {
-    token: session.token,
-    expiresAt: session.expiresAt.getTime(),
-    issuedAt: session.issuedAt.getTime(),
-    active: session.isActive(),
-    json: JSON.stringify(session),
-  };
 }
 
 /** Runs `call`, checks it fails as `fault` says, in time, and leaves `session` as it was. */

@@ -15,6 +15,12 @@ import {
   type ServedMockArmorApi,
   serveMockArmorApi,
 } from "../src/testing/mod.ts";
+import {
+  assertErrorHides as assertNoSecret,
+  errorViews,
+  expectArmorError,
+  snapshot,
+} from "./_errors.ts";
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 const VALID_TOKEN = "0123456789abcdef0123456789abcdef";
@@ -50,55 +56,6 @@ function spyFetch(): { fetch: typeof fetch; calls: string[] } {
       calls.push(String(input));
       return Promise.reject(new Error("must not be called"));
     },
-  };
-}
-
-/** Every way a person or a log could see an error, cause chain included. */
-function errorViews(error: unknown): string[] {
-  const views = [JSON.stringify(error) ?? "", Deno.inspect(error, { depth: Infinity })];
-  let current: unknown = error;
-  for (let depth = 0; depth < 10 && current !== undefined && current !== null; depth++) {
-    if (current instanceof Error) {
-      views.push(current.message, current.stack ?? "", String(current));
-      views.push(JSON.stringify(current) ?? "", Deno.inspect(current, { depth: Infinity }));
-      current = current.cause;
-    } else {
-      views.push(String(current), Deno.inspect(current, { depth: Infinity }));
-      break;
-    }
-  }
-  return views;
-}
-
-function assertNoSecret(error: unknown, secret: string): void {
-  for (const view of errorViews(error)) {
-    assert.ok(!view.includes(secret), "the secret shows in a view of the error");
-  }
-}
-
-/** Runs `call`, expects an ArmorApiError, checks its code and status, returns it. */
-async function expectArmorError(
-  call: Promise<unknown>,
-  code: string,
-  status?: number,
-): Promise<ArmorApiError> {
-  const error = await call.then(
-    () => assert.fail(`expected ArmorApiError ${code}, got a result`),
-    (error: unknown) => error,
-  );
-  assert.ok(error instanceof ArmorApiError, `expected ArmorApiError, got ${error}`);
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-  return error;
-}
-
-function snapshot(session: ArmorSession) {
-  return {
-    token: session.isActive() ? session.token : undefined,
-    active: session.isActive(),
-    expiresAt: session.expiresAt.getTime(),
-    issuedAt: session.issuedAt.getTime(),
-    json: JSON.stringify(session),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type ServedMockArmorApi,
   serveMockArmorApi,
 } from "../src/testing/mod.ts";
+import { errorViews, expectArmorError, snapshot } from "./_errors.ts";
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 const VALID_TOKEN = "0123456789abcdef0123456789abcdef";
@@ -37,48 +38,6 @@ async function liveToken(server: ServedMockArmorApi, session?: ArmorSession): Pr
 
 function reissueRequests(mock: MockArmorApi) {
   return mock.requests.filter((request) => request.path === "/auth/token/reissue");
-}
-
-/** Every way a person or a log could see an error, cause chain included. */
-function errorViews(error: unknown): string[] {
-  const views = [JSON.stringify(error) ?? "", Deno.inspect(error, { depth: Infinity })];
-  let current: unknown = error;
-  for (let depth = 0; depth < 10 && current !== undefined && current !== null; depth++) {
-    if (current instanceof Error) {
-      views.push(current.message, current.stack ?? "", String(current));
-      views.push(JSON.stringify(current) ?? "", Deno.inspect(current, { depth: Infinity }));
-      current = current.cause;
-    } else {
-      views.push(String(current), Deno.inspect(current, { depth: Infinity }));
-      break;
-    }
-  }
-  return views;
-}
-
-async function expectArmorError(
-  call: Promise<unknown>,
-  code: string,
-  status?: number,
-): Promise<ArmorApiError> {
-  const error = await call.then(
-    () => assert.fail(`expected ArmorApiError ${code}, got a result`),
-    (error: unknown) => error,
-  );
-  assert.ok(error instanceof ArmorApiError, `expected ArmorApiError, got ${error}`);
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-  return error;
-}
-
-function snapshot(session: ArmorSession) {
-  return {
-    token: session.isActive() ? session.token : undefined,
-    active: session.isActive(),
-    expiresAt: session.expiresAt.getTime(),
-    issuedAt: session.issuedAt.getTime(),
-    json: JSON.stringify(session),
-  };
 }
 
 // ---- success -------------------------------------------------------------------
