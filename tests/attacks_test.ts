@@ -281,3 +281,109 @@ Deno.test("attack: two users whose names differ only in case share a storeKey", 
   await upper.disconnect();
   await lower.disconnect();
 });
+
+/** A loopback server that holds every request until it is closed: nothing ever answers. */
+function silentServer() {
+  const release = Promise.withResolvers<void>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async () => {
+      await release.promise;
+      return new Response(null, { status: 503 });
+    },
+  );
+  return {
+    baseUrl: `http://127.0.0.1:${server.addr.port}`,
+    async close() {
+      release.resolve();
+      await server.shutdown();
+    },
+  };
+}
+
+Deno.test("attack: the wall clock stepped back 5 s does not stretch a 1 s timeout", async () => {
+  const server = silentServer();
+  const realNow = Date.now;
+  try {
+    const session = new ArmorSession({ baseUrl: server.baseUrl, timeout: 1_000 });
+    session.authorize(TOKEN, 15);
+    // Once the calls are under way, the wall clock jumps back five seconds.
+    const started = performance.now();
+    const calls = [
+      session.fetch("/me").catch((error) => error),
+      requestArmorApiToken(CODE, { baseUrl: server.baseUrl, timeout: 1_000 }).catch((e) => e),
+    ];
+    const offset = realNow() - 5_000;
+    const base = performance.now();
+    Date.now = () => offset + (performance.now() - base);
+    const [fetchError, tokenError] = await Promise.all(calls);
+    const took = performance.now() - started;
+    Date.now = realNow;
+    assert.equal(fetchError.code, "TIMEOUT");
+    assert.equal(tokenError.code, "TIMEOUT");
+    assert.ok(took < 3_000, `the 1 s timeouts fired after ${Math.round(took)} ms`);
+  } finally {
+    Date.now = realNow;
+    await server.close();
+  }
+});
+
+Deno.test("attack: a token store that never answers load()", async () => {
+  const store = {
+    get: () => new Promise<never>(() => {}),
+    set: () => new Promise<never>(() => {}),
+  };
+  const session = new ArmorSession({ store, timeout: 200 });
+  const started = performance.now();
+  const error = await session.load().catch((e) => e);
+  assert.equal(error.code, "STORE", String(error));
+  assert.ok(performance.now() - started < 2_000, "load() must be bounded by the timeout");
+});
+
+Deno.test("attack: a token store that fails with a plain Error", async () => {
+  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
+  const store = {
+    get: () => Promise.reject(new Error("kv down")),
+    set: () => Promise.reject(new Error("kv down")),
+  };
+  const error = await ArmorSession.connect({ ...USER, baseUrl: server.baseUrl, store }).catch((
+    e,
+  ) => e);
+  assert.equal(error.code, "STORE", String(error));
+  assert.equal(error.cause?.message, "kv down");
+  assert.equal(server.mock.count("/auth/authorize"), 0, "nothing sent when the store is down");
+});
+
+Deno.test("attack: a server that reissues the same token makes one reissue per window", async () => {
+  const clock = new MockClock(START);
+  await using server = await serveMockArmorApi({ clock });
+  const store = new MemoryTokenStore();
+  const options = {
+    ...USER,
+    baseUrl: server.baseUrl,
+    now: clock.now,
+    random: () => 0,
+    store,
+  };
+  const a = await ArmorSession.connect(options);
+  const b = await ArmorSession.connect(options);
+  assert.equal(server.mock.count("/auth/authorize"), 1);
+  const same = a.token;
+  server.mock.inject({
+    path: "/auth/token/reissue",
+    status: 200,
+    body: { access_token: same, id_token: null, expires_in: 15, token_type: "Bearer" },
+    times: Infinity,
+  });
+  for (const window of [1, 2]) {
+    clock.set(START + window * 5 * MINUTE + 1_000);
+    for (const session of [a, b, a, b]) {
+      const response = await session.fetch("/me");
+      await response.body?.cancel();
+      await session.idle();
+    }
+    assert.equal(server.mock.count("/auth/token/reissue"), window, `window ${window}`);
+  }
+  assert.equal(a.token, same);
+  assert.equal(b.token, same);
+});
