@@ -115,6 +115,8 @@ try {
     { name: "module", run: viaModule },
     { name: "hand", run: viaHand },
     { name: "bare", run: viaBare },
+    // The same hand-written side twice: the A/A ratio is the machine's noise floor.
+    { name: "hand-again", run: viaHand },
   ]);
   const prepare = microseconds(() =>
     redeemRequest(resolveCall({ baseUrl: origin }).endpoint, CODE)
@@ -138,6 +140,9 @@ try {
         `µs/call: hand-written ${showSummary(sides.perCall("hand"), 1)}`,
         `µs/call: bare fetch ${showSummary(sides.perCall("bare"), 1)}`,
         `hand-written / bare ${showSummary(sides.ratio("hand", "bare"))}`,
+        `A/A noise, hand-written / the same hand-written ${
+          showSummary(sides.ratio("hand-again", "hand"))
+        }`,
         `in process, µs a call: preparation (resolveCall + redeemRequest) ${
           prepare.toFixed(2)
         }, token checks (parseTokenBody) ${check.toFixed(2)}`,

@@ -94,6 +94,9 @@ try {
     { name: "module", run: viaModule },
     { name: "hand", run: viaHand },
     { name: "bare", run: viaBare },
+    // The same hand-written side twice: the A/A ratio shows how far two identical sides
+    // drift apart on this machine, the floor under which no figure can be read.
+    { name: "hand-again", run: viaHand },
   ]);
   const vsHand = sides.ratio("module", "hand");
   const vsBare = sides.ratio("module", "bare");
@@ -112,6 +115,9 @@ try {
         `µs/call: hand-written ${showSummary(sides.perCall("hand"), 1)}`,
         `µs/call: bare fetch ${showSummary(sides.perCall("bare"), 1)}`,
         `hand-written / bare ${showSummary(sides.ratio("hand", "bare"))}`,
+        `A/A noise, hand-written / the same hand-written ${
+          showSummary(sides.ratio("hand-again", "hand"))
+        }`,
       ],
     },
     {

@@ -54,12 +54,23 @@ export class SessionState {
   readonly key: string;
   readonly random: () => number;
   readonly credential: SessionCredential;
-  readonly owner: string = crypto.randomUUID();
+  /** Whether requests are signed with an API key instead of carrying a token. */
+  readonly usesApiKey: boolean;
+  readonly logger?: ArmorLogger;
+  readonly timeout: number;
+  #owner?: string;
+  /** Who this session is in a store's claims: drawn at first use (a session that never
+   * shares its store never needs one, and the first random draw costs at start-up). */
+  get owner(): string {
+    return this.#owner ??= crypto.randomUUID();
+  }
   /** The user name the stored state must belong to (set at login). */
   username?: string;
 
   token?: LocalToken;
   renewAt = Infinity;
+  /** `session.fetch` paths already joined to the base URL, and their URLs. */
+  readonly resolved = new Map<string, string>();
   /** The store version of the state that holds `token`, if known. */
   version: string | null = null;
   identity?: ArmorIdentity;
@@ -88,24 +99,14 @@ export class SessionState {
     this.key = settings.key;
     this.random = settings.random;
     this.credential = settings.credential;
+    this.usesApiKey = settings.credential.scheme === "ARMOR-PSK";
+    this.logger = settings.endpoint.logger;
+    this.timeout = settings.endpoint.timeout;
+    this.now = settings.endpoint.now;
   }
 
-  get logger(): ArmorLogger | undefined {
-    return this.endpoint.logger;
-  }
-
-  get timeout(): number {
-    return this.endpoint.timeout;
-  }
-
-  now(): number {
-    return this.endpoint.now();
-  }
-
-  /** Whether requests are signed with an API key instead of carrying a token. */
-  get usesApiKey(): boolean {
-    return this.credential.scheme === "ARMOR-PSK";
-  }
+  /** The clock (epoch ms): the endpoint's, read directly on the hot path. */
+  readonly now: () => number;
 
   rebuildHeaders(): void {
     const headers: Record<string, string> = { accept: "application/json" };

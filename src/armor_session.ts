@@ -334,14 +334,20 @@ export class ArmorSession {
     const state = this.#state;
     try {
       const url = resolvePath(state, path);
-      if (init !== undefined || state.usesApiKey) {
-        const signedBody = checkBody(state, init);
-        if (state.usesApiKey) {
-          if (state.ended !== undefined || state.identity === undefined) {
-            return Promise.reject(state.noTokenError());
-          }
-          return send(state, undefined, url, init, signedBody);
+      // The hot path: no init, a token well before its renewal point.
+      if (init === undefined && !state.usesApiKey) {
+        const token = state.token;
+        if (token !== undefined && state.ended === undefined && state.now() < state.renewAt) {
+          return send(state, token.accessToken, url, undefined);
         }
+        return fetchSlow(state, url, undefined);
+      }
+      const signedBody = checkBody(state, init);
+      if (state.usesApiKey) {
+        if (state.ended !== undefined || state.identity === undefined) {
+          return Promise.reject(state.noTokenError());
+        }
+        return send(state, undefined, url, init, signedBody);
       }
       const token = state.token;
       if (token === undefined || state.ended !== undefined || !(state.now() < state.renewAt)) {
