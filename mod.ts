@@ -101,6 +101,7 @@ export {
   SECONDS_THRESHOLD,
   sessionLengthMs,
   shouldRenew,
+  SIGNED_AHEAD_MAX_AGE_MS,
   STORE_ATTEMPTS,
 } from "./src/renewal.ts";
 export { ACCESS_TOKEN_PATTERN, ArmorApiToken } from "./src/token.ts";

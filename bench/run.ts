@@ -18,7 +18,7 @@ const SCRIPTS: { id: number; file: string; permissions: string[] }[] = [
   { id: 4, file: "cold_start.ts", permissions: ["--allow-read", "--allow-run"] },
   { id: 5, file: "mock_throughput.ts", permissions: NET },
   { id: 6, file: "psk_sign.ts", permissions: [] },
-  { id: 7, file: "session_fetch_key.ts", permissions: NET },
+  { id: 7, file: "session_fetch_key.ts", permissions: [...NET, "--allow-run", "--allow-read"] },
 ];
 
 const deno = Deno.execPath();

@@ -3,7 +3,7 @@
 // what a 401 to a signature means when the clocks disagree.
 
 import { ArmorApiError } from "./errors.ts";
-import { CLOCK_SKEW_MS } from "./renewal.ts";
+import { CLOCK_SKEW_MS, SIGNED_AHEAD_MAX_AGE_MS } from "./renewal.ts";
 
 /** `Authorization` for a session token. */
 export function fhAuthorization(token: string): string {
@@ -43,4 +43,42 @@ export function clockSkew(now: number, response: Response): ArmorApiError | unde
     } the server's; Armor accepts ${CLOCK_SKEW_MS / 1000} s: set the clock right`,
     { status: 401 },
   );
+}
+
+/** How many method-and-path pairs keep a signature made ahead. */
+const SIGNED_AHEAD_KEPT = 32;
+
+/**
+ * Signs body-less requests one step ahead: once a method and path have been called twice,
+ * the signature for the next call to them is made while the current one is in flight,
+ * so that a script polling an endpoint does not wait for Web Crypto on each call. A
+ * signature made ahead is used once (its nonce is fresh), and only while it is younger
+ * than {@linkcode SIGNED_AHEAD_MAX_AGE_MS} by both the session's clock and a monotonic
+ * one; Armor accepts a timestamp within five minutes of its clock. Requests with a body
+ * are always signed on the spot.
+ */
+export function signAhead(sign: RequestSigner, now: () => number): RequestSigner {
+  const ahead = new Map<string, { header: Promise<string>; at: number; mono: number }>();
+  const seen = new Set<string>();
+  return (method, path, body) => {
+    if (body !== undefined) return sign(method, path, body);
+    const key = `${method} ${path}`;
+    const next = ahead.get(key);
+    ahead.delete(key);
+    const fresh = next !== undefined && Math.abs(now() - next.at) < SIGNED_AHEAD_MAX_AGE_MS &&
+      performance.now() - next.mono < SIGNED_AHEAD_MAX_AGE_MS;
+    const header = fresh ? next.header : sign(method, path, undefined);
+    if (seen.has(key)) {
+      if (ahead.size >= SIGNED_AHEAD_KEPT) ahead.clear();
+      const made = sign(method, path, undefined);
+      made.catch(() => {}); // a failure shows when it is used: it is signed again then
+      ahead.set(key, { header: made, at: now(), mono: performance.now() });
+    } else {
+      if (seen.size >= SIGNED_AHEAD_KEPT) seen.clear();
+      seen.add(key);
+    }
+    return fresh
+      ? header.catch(() => sign(method, path, undefined)) // made ahead but failed: sign now
+      : header;
+  };
 }

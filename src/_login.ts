@@ -2,7 +2,7 @@
 // read `GET /me`, one login at a time per shared store; with an API key, a signed
 // `GET /me` and nothing else.
 
-import { clockSkew, fhAuthorization } from "./_authorization.ts";
+import { clockSkew, fhAuthorization, signAhead } from "./_authorization.ts";
 import { log, sendJson, type Transport } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { armorPskSigner } from "./armor_psk.ts";
@@ -282,8 +282,11 @@ export async function connectSession<S>(
     const sign = armorPskSigner(apiKey);
     const state = buildState(sessionOptions, {
       scheme: "ARMOR-PSK",
-      sign: (method, path, body) =>
-        sign({ method, path, body, timestamp: Math.floor(state.now() / 1000) }),
+      sign: signAhead(
+        (method, path, body) =>
+          sign({ method, path, body, timestamp: Math.floor(state.now() / 1000) }),
+        () => state.now(),
+      ),
     });
     const session = wrap(state);
     await connectWithKey(state, signal, opts.accountId);

@@ -57,6 +57,12 @@ export const RETRY_MAX_MS = 60_000;
 /** How far an API-key request's timestamp may be from the server's clock (5 min). */
 export const CLOCK_SKEW_MS = 300_000;
 
+/**
+ * The oldest an API-key signature made ahead of its request may be when it is used, in
+ * milliseconds (Armor accepts five minutes).
+ */
+export const SIGNED_AHEAD_MAX_AGE_MS = 30_000;
+
 /** The largest share of the renewal window by which a session renews early, at random. */
 export const RENEW_JITTER = 0.1;
 
