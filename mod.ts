@@ -102,6 +102,7 @@ export {
   sessionLengthMs,
   shouldRenew,
   SIGNED_AHEAD_MAX_AGE_MS,
+  STALE_401_LOOKS,
   STORE_ATTEMPTS,
 } from "./src/renewal.ts";
 export { ACCESS_TOKEN_PATTERN, ArmorApiToken } from "./src/token.ts";

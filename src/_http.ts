@@ -193,7 +193,8 @@ export async function sendJson<T>(
     });
   }
   const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
-  const connection = out.once && native ? ownConnection() : undefined;
+  // Also for an injected fetch: one that passes `init` on (a wrapper) keeps the guarantee.
+  const connection = out.once ? ownConnection() : undefined;
   log(transport.logger, {
     event: "request",
     method: out.plan.method,

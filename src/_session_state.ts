@@ -14,7 +14,7 @@ import {
 import { DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./defaults.ts";
 import type { ArmorSessionOptions } from "./session_options.ts";
 import { type ArmorTokenStore, MemoryTokenStore } from "./token_store.ts";
-import type { TokenEndpoint } from "./_token_core.ts";
+import { readClock, type TokenEndpoint } from "./_token_core.ts";
 import { ArmorApiError } from "./errors.ts";
 import type { ArmorIdentity } from "./identity.ts";
 import { jitteredRenewAt } from "./renewal.ts";
@@ -102,7 +102,9 @@ export class SessionState {
     this.usesApiKey = settings.credential.scheme === "ARMOR-PSK";
     this.logger = settings.endpoint.logger;
     this.timeout = settings.endpoint.timeout;
-    this.now = settings.endpoint.now;
+    const clock = settings.endpoint.now;
+    // A clock that throws or returns no finite number fails the call with a TypeError.
+    this.now = () => readClock(clock);
   }
 
   /** The clock (epoch ms): the endpoint's, read directly on the hot path. */

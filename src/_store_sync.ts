@@ -2,6 +2,7 @@
 // new token, forgetting a dead one, and adopting a newer token another session stored.
 
 import { log } from "./_http.ts";
+import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
 import { STORE_ATTEMPTS } from "./renewal.ts";
@@ -29,9 +30,11 @@ function bounded<T>(state: SessionState, operation: () => Promise<T>, what: stri
     pending = Promise.reject(error);
   }
   const typed = pending.catch((error) => {
-    throw error instanceof ArmorApiError
-      ? error
-      : storeError(`The token store failed ${what}`, error);
+    if (error instanceof ArmorApiError) throw error;
+    // A store's error may quote what it holds: keep no token in the cause.
+    const secrets = [state.token?.accessToken, state.previousToken, state.rejectedToken]
+      .filter((secret): secret is string => secret !== undefined);
+    throw storeError(`The token store failed ${what}`, scrubCause(error, secrets));
   });
   return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
 }

@@ -236,7 +236,16 @@ function parsePermissions(raw: unknown): Record<string, string[]> {
         : typeof value === "number"
         ? [String(value)]
         : [];
-      (permissions[account] ??= []).push(...ids);
+      // An own property, whatever the key (`constructor`, `__proto__`): never the prototype's.
+      if (!Object.hasOwn(permissions, account)) {
+        Object.defineProperty(permissions, account, {
+          value: [],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      permissions[account].push(...ids);
     }
   }
   return permissions;

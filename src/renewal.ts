@@ -78,6 +78,12 @@ export const LOGIN_POLL_MS = 100;
 /** Read-and-write attempts against a store that keeps changing, before giving up. */
 export const STORE_ATTEMPTS = 5;
 
+/**
+ * After a 401 on a shared store while another session holds the renewal claim: how many
+ * more times to look for its new token, {@linkcode CLAIM_RETRY_MS} apart.
+ */
+export const STALE_401_LOOKS = 4;
+
 /** Attempts to claim a login against a store that keeps changing, before giving up. */
 export const LOGIN_CLAIM_ATTEMPTS = 50;
 

@@ -387,3 +387,96 @@ Deno.test("attack: a server that reissues the same token makes one reissue per w
   assert.equal(a.token, same);
   assert.equal(b.token, same);
 });
+
+Deno.test("attack: a server that revokes on reissue, two sessions on one store renewing at once", async () => {
+  const clock = new MockClock(START);
+  await using server = await serveMockArmorApi({ clock, revokeOnReissue: true });
+  const store = new MemoryTokenStore();
+  const options = { ...USER, baseUrl: server.baseUrl, now: clock.now, random: () => 0, store };
+  const a = await ArmorSession.connect(options);
+  const b = await ArmorSession.connect(options);
+  clock.advance(5 * MINUTE);
+  // Both reach the renewal point together: one reissues (revoking the old token), the
+  // other sends with the old one, gets 401, and must take the new token instead of ending.
+  const answers = await Promise.all([a.fetch("/me"), b.fetch("/me")]);
+  for (const answer of answers) await answer.body?.cancel();
+  await Promise.all([a.idle(), b.idle()]);
+  assert.deepEqual(answers.map((answer) => answer.status), [200, 200]);
+  assert.equal(server.mock.count("/auth/token/reissue"), 1);
+  assert.ok(a.isActive() && b.isActive());
+  assert.equal(a.token, b.token);
+});
+
+Deno.test("a path with @ stays under the base URL's path", async () => {
+  const api = spy();
+  const session = new ArmorSession({
+    baseUrl: "https://api.example.com/v2",
+    fetch: api.fetch,
+    now: () => START,
+  });
+  session.authorize(TOKEN, 15);
+  for (const path of ["/accounts", "/users/a@b.com", "/accounts?x=@"]) {
+    const response = await session.fetch(path);
+    await response.body?.cancel();
+  }
+  assert.deepEqual(api.calls, [
+    "https://api.example.com/v2/accounts",
+    "https://api.example.com/v2/users/a@b.com",
+    "https://api.example.com/v2/accounts?x=@",
+  ]);
+});
+
+Deno.test("attack: /me permissions keyed like Object's own methods", async () => {
+  // Written out: an object literal would take "__proto__" as the prototype, not a key.
+  const body = '{"User":[{"UserName":"ops@example.com"}],"Accounts":[{"ID":1001,"Name":"Ops"}],' +
+    '"Permissions":[{"constructor":"1 2","__proto__":"3","toString":"4"}]}';
+  const answers: Record<string, unknown> = {
+    "/auth/authorize": { code: "C0d3", expiresIn: 120 },
+    "/auth/token": { access_token: TOKEN, id_token: null, expires_in: 900, token_type: "FH-AUTH" },
+  };
+  const fake = ((input: RequestInfo | URL) => {
+    const path = new URL(String(input)).pathname;
+    return Promise.resolve(
+      path === "/me"
+        ? new Response(body, { headers: { "content-type": "application/json" } })
+        : Response.json(answers[path]),
+    );
+  }) as typeof fetch;
+  const session = await ArmorSession.connect({ ...USER, fetch: fake, now: () => START });
+  const permissions = session.identity!.permissions;
+  assert.deepEqual(Object.keys(permissions).sort(), ["__proto__", "constructor", "toString"]);
+  assert.deepEqual(permissions.constructor, ["1", "2"]);
+  assert.equal(Object.getPrototypeOf(permissions), Object.prototype);
+});
+
+Deno.test("attack: a clock that throws", async () => {
+  const api = spy();
+  let broken = false;
+  const session = new ArmorSession({
+    fetch: api.fetch,
+    now: () => {
+      if (broken) throw new Error("clock broke");
+      return START;
+    },
+  });
+  session.authorize(TOKEN, 15);
+  broken = true;
+  const error = await session.fetch("/me").catch((e) => e);
+  assert.ok(error instanceof TypeError, String(error));
+  assert.equal(api.calls.length, 0, "nothing sent with a broken clock");
+});
+
+Deno.test("attack: a token store whose error quotes the stored token", async () => {
+  const session = new ArmorSession({ now: () => START });
+  session.authorize(TOKEN, 15);
+  const leaky = {
+    get: () => Promise.reject(new Error(`Schema check failed for {"accessToken":"${TOKEN}"}`)),
+    set: () => Promise.resolve("1"),
+  };
+  const shared = new ArmorSession({ now: () => START, store: leaky });
+  shared.authorize(TOKEN, 15);
+  const error = await shared.load().catch((e) => e);
+  assert.equal(error.code, "STORE");
+  assert.ok(!Deno.inspect(error, { depth: Infinity }).includes(TOKEN));
+  await session.disconnect();
+});

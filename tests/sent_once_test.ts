@@ -153,3 +153,18 @@ Deno.test("attack: a reused connection closed after the read does not resend the
     await server.close();
   }
 });
+
+Deno.test("attack: a wrapped fetch still sends the one-time code once on a closed keep-alive connection", async () => {
+  const server = closingServer();
+  try {
+    await warmUp(server.baseUrl);
+    // A typical wrapper a user injects (logging, tracing): it passes init on.
+    const wrapped: typeof fetch = (input, init) => fetch(input, init);
+    await requestArmorApiToken("C0d3-once", { baseUrl: server.baseUrl, fetch: wrapped })
+      .catch(() => {});
+    const sent = server.arrivals.filter((arrival) => arrival.path === "/auth/token");
+    assert.equal(sent.length, 1, "the one-time code must reach the server once");
+  } finally {
+    await server.close();
+  }
+});
