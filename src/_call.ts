@@ -6,8 +6,8 @@ import type { Outgoing } from "./_http.ts";
 import { type SessionHandle, sessionHandle } from "./_session_registry.ts";
 import { sendForToken, type TokenEndpoint } from "./_token_core.ts";
 import {
+  baseUrlOption,
   checkApiVersion,
-  checkBaseUrl,
   checkBoolean,
   checkFunction,
   checkSignal,
@@ -39,7 +39,7 @@ export interface ArmorCallOptions {
   fetch?: typeof fetch;
   /** Aborts the call. */
   signal?: AbortSignal;
-  /** Milliseconds before the call fails with `TIMEOUT`. Default: 30 000. */
+  /** Milliseconds before the call fails with `TIMEOUT`. Default: the session's, else 30 000. */
   timeout?: number;
   /** Send nothing: resolve with what would be sent, secrets redacted (`-WhatIf`). */
   whatIf?: boolean;
@@ -69,10 +69,9 @@ export function resolveCall(options: ArmorCallOptions): ResolvedCall {
     );
   }
   const own = session?.endpoint;
-  if (options.baseUrl === null) throw new TypeError("baseUrl must be a string or a URL, got null");
   let baseUrl = own?.baseUrl;
   if (options.baseUrl !== undefined || own === undefined) {
-    baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL).href;
+    baseUrl = baseUrlOption(options.baseUrl, DEFAULT_BASE_URL).href;
     if (own !== undefined && baseUrl !== own.baseUrl) {
       // The session's token (and the session) belong to its own server only.
       throw new TypeError(

@@ -3,6 +3,7 @@
 // the runtime's monotonic timers, never on the wall clock, and nothing outlives the call
 // that armed it (a Cloudflare Workers request may not leave a timer behind for the next).
 
+import { scrubCause } from "./_redact.ts";
 import type { ArmorApiErrorCode } from "./errors.ts";
 
 /** A call's deadline and the signal its fetch gets (the deadline or the caller's signal). */
@@ -229,4 +230,23 @@ export function ownConnection(): OwnConnection | undefined {
       }
     },
   };
+}
+
+/**
+ * What a rejected fetch means, ready to show: the code, a message naming the host and
+ * reason for a `NETWORK` failure, and the cause with every one of `secrets` scrubbed.
+ */
+export function failureOf(
+  error: unknown,
+  what: string,
+  url: string,
+  callerSignal: AbortSignal | undefined,
+  deadline: AbortSignal,
+  timeout: number,
+  secrets: readonly string[],
+): { code: ArmorApiErrorCode; message: string; cause: unknown } {
+  const failure = sendFailure(error, what, callerSignal, deadline, timeout);
+  const cause = scrubCause(failure.cause, secrets);
+  const message = failure.code === "NETWORK" ? networkMessage(what, url, cause) : failure.message;
+  return { code: failure.code, message, cause };
 }

@@ -10,10 +10,9 @@ import {
   abortMessage,
   callFetch,
   deadlineFor,
+  failureOf,
   honoursSignal,
-  networkMessage,
   ownConnection,
-  sendFailure,
   untilAborted,
 } from "./_fetch.ts";
 import { scrubCause } from "./_redact.ts";
@@ -29,6 +28,7 @@ import {
   InvalidField,
   MAX_RESPONSE_BYTES,
 } from "./errors.ts";
+import { MAX_RETRY_AFTER_S } from "./renewal.ts";
 import type { ArmorLogger, ArmorLogRecord, ArmorRequestPlan } from "./types.ts";
 
 /** How one call is sent. */
@@ -82,10 +82,10 @@ export function elapsed(started: number): number {
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 86_400);
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), MAX_RETRY_AFTER_S);
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
-  return Math.min(Math.max(0, Math.ceil((date - now) / 1000)), 86_400);
+  return Math.min(Math.max(0, Math.ceil((date - now) / 1000)), MAX_RETRY_AFTER_S);
 }
 
 function fail(
@@ -216,12 +216,16 @@ export async function sendJson<T>(
       // A fetch that may ignore its signal is raced with it; the runtime's aborts itself.
       response = await (native ? sent : untilAborted(sent, signal, discard));
     } catch (error) {
-      const failure = sendFailure(error, what, transport.signal, deadline, transport.timeout);
-      const cause = scrubCause(failure.cause, out.secrets);
-      const message = failure.code === "NETWORK"
-        ? networkMessage(what, out.url, cause)
-        : failure.message;
-      throw fail(failure.code, message, out, started, transport, { cause });
+      const { code, message, cause } = failureOf(
+        error,
+        what,
+        out.url,
+        transport.signal,
+        deadline,
+        transport.timeout,
+        out.secrets,
+      );
+      throw fail(code, message, out, started, transport, { cause });
     }
     const status = response.status;
     log(transport.logger, {

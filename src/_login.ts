@@ -6,9 +6,14 @@ import { clockSkew, fhAuthorization, signAhead } from "./_authorization.ts";
 import { log, sendJson, type Transport } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { armorPskSigner } from "./armor_psk.ts";
-import { buildState, type LocalToken, type SessionState } from "./_session_state.ts";
 import {
-  checkBaseUrl,
+  buildState,
+  checkAccountIn,
+  type LocalToken,
+  type SessionState,
+} from "./_session_state.ts";
+import {
+  baseUrlOption,
   checkOptions,
   checkSecret,
   checkSignal,
@@ -56,6 +61,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** How the session's login calls are sent: its fetch and logger, this signal and timeout. */
+function transportOf(
+  state: SessionState,
+  signal: AbortSignal | undefined,
+  timeout = state.timeout,
+): Transport {
+  return { fetch: state.endpoint.fetch ?? globalThis.fetch, signal, timeout, logger: state.logger };
 }
 
 /** `POST /auth/authorize`: resolves with the one-time code. */
@@ -142,12 +156,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
             state,
             fhAuthorization(state.token!.accessToken),
             [state.token!.accessToken, password],
-            {
-              fetch: state.endpoint.fetch ?? globalThis.fetch,
-              signal,
-              timeout: state.timeout,
-              logger: state.logger,
-            },
+            transportOf(state, signal),
           );
         }
         state.chooseAccount(accountId, `${username}'s`);
@@ -185,12 +194,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   let token: LocalToken;
   let identity: ArmorIdentity;
   try {
-    const transport: Transport = {
-      fetch: state.endpoint.fetch ?? globalThis.fetch,
-      signal,
-      timeout: authorizeTimeout,
-      logger: state.logger,
-    };
+    const transport = transportOf(state, signal, authorizeTimeout);
     const code = await authorize(state, request, transport);
     const fresh = await redeemCode(state.endpoint, code, signal);
     identity = await readIdentity(
@@ -199,14 +203,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       [fresh.access_token, password, code],
       { ...transport, timeout: state.timeout },
     );
-    if (accountId !== undefined && !identity.accounts.some((a) => a.id === accountId)) {
-      throw new ArmorApiError(
-        "UNKNOWN_ACCOUNT",
-        `Account ${accountId} is not one of ${username}'s accounts: ${
-          identity.accounts.map((a) => a.id).join(", ") || "none"
-        }`,
-      );
-    }
+    if (accountId !== undefined) checkAccountIn(identity, accountId, `${username}'s`);
     token = {
       accessToken: fresh.access_token,
       issuedAt: fresh.issuedAt.getTime(),
@@ -245,10 +242,7 @@ export async function connectWithKey(
   if (credential.scheme !== "ARMOR-PSK") throw new TypeError("The session has no API key");
   const path = new URL(state.prefix).pathname + "me";
   const identity = await readIdentity(state, await credential.sign("GET", path, undefined), [], {
-    fetch: state.endpoint.fetch ?? globalThis.fetch,
-    signal,
-    timeout: state.timeout,
-    logger: state.logger,
+    ...transportOf(state, signal),
     on401: (response) => clockSkew(state.now(), response),
   });
   state.identity = identity;
@@ -305,10 +299,7 @@ export async function connectSession<S>(
   );
   if (sessionOptions.storeKey === undefined) {
     // One login per user and server in a shared store.
-    if (sessionOptions.baseUrl === null) {
-      throw new TypeError("baseUrl must be a string or a URL, got null");
-    }
-    const base = checkBaseUrl(sessionOptions.baseUrl ?? DEFAULT_BASE_URL).href;
+    const base = baseUrlOption(sessionOptions.baseUrl, DEFAULT_BASE_URL).href;
     sessionOptions.storeKey = `${base}#${username}`;
   }
   const state = buildState(sessionOptions, { scheme: "FH-AUTH" });

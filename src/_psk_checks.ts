@@ -53,7 +53,7 @@ export function methodOf(value: unknown): string {
   return value.toUpperCase();
 }
 
-export function pathOf(value: unknown): string {
+export function signedPath(value: unknown): string {
   if (typeof value !== "string") {
     throw new TypeError(`request.path must be a string, got ${describe(value)}`);
   }

@@ -7,13 +7,12 @@ import {
   boundBody,
   callFetch,
   deadlineFor,
+  failureOf,
   honoursSignal,
-  networkMessage,
-  sendFailure,
   untilAborted,
 } from "./_fetch.ts";
 import { elapsed, log, pathOf } from "./_http.ts";
-import { REDACTED, scrubCause } from "./_redact.ts";
+import { REDACTED } from "./_redact.ts";
 import { rejected, startRenewal } from "./_renew.ts";
 import type { SessionState } from "./_session_state.ts";
 import { adopt, peek, storeGet } from "./_store_sync.ts";
@@ -162,14 +161,19 @@ export function send(
   // Timed only for a logger: a call without one reads no clock.
   const started = logger === undefined ? 0 : performance.now();
   const fail = (error: unknown): never => {
-    const what = `${method} ${pathOf(url)}`;
-    const failure = sendFailure(error, what, userSignal, deadline, timeout);
-    const cause = scrubCause(failure.cause, accessToken === undefined ? [] : [accessToken]);
-    const message = failure.code === "NETWORK" ? networkMessage(what, url, cause) : failure.message;
+    const { code, message, cause } = failureOf(
+      error,
+      `${method} ${pathOf(url)}`,
+      url,
+      userSignal,
+      deadline,
+      timeout,
+      accessToken === undefined ? [] : [accessToken],
+    );
     if (logger !== undefined) {
-      log(logger, { event: "error", method, url, code: failure.code, ms: elapsed(started) });
+      log(logger, { event: "error", method, url, code, ms: elapsed(started) });
     }
-    throw new ArmorApiError(failure.code, message, { cause });
+    throw new ArmorApiError(code, message, { cause });
   };
   const go = (headers: HeadersInit, sent = init): Promise<Response> => {
     const request: RequestInit = sent === undefined

@@ -4,8 +4,8 @@
 
 import { fhAuthorization, type SessionCredential } from "./_authorization.ts";
 import {
+  baseUrlOption,
   checkApiVersion,
-  checkBaseUrl,
   checkFunction,
   checkOptions,
   checkTimeout,
@@ -157,14 +157,7 @@ export class SessionState {
 
   /** `UNKNOWN_ACCOUNT` unless `id` is one of the identity's accounts (or none is known). */
   checkAccount(id: number, whose = "this session's"): void {
-    const identity = this.identity;
-    if (identity === undefined || identity.accounts.some((a) => a.id === id)) return;
-    throw new ArmorApiError(
-      "UNKNOWN_ACCOUNT",
-      `Account ${id} is not one of ${whose} accounts: ${
-        identity.accounts.map((a) => a.id).join(", ") || "none"
-      }`,
-    );
+    checkAccountIn(this.identity, id, whose);
   }
 
   useAccount(id: number): void {
@@ -196,8 +189,7 @@ export function checkAccountId(value: unknown): number {
 /** Checks the session options and builds the state of a session with no token yet. */
 export function buildState(options: unknown, credential: SessionCredential): SessionState {
   const opts = checkOptions<ArmorSessionOptions>(options);
-  if (opts.baseUrl === null) throw new TypeError("baseUrl must be a string or a URL, got null");
-  const baseUrl = checkBaseUrl(opts.baseUrl ?? DEFAULT_BASE_URL);
+  const baseUrl = baseUrlOption(opts.baseUrl, DEFAULT_BASE_URL);
   const endpoint: TokenEndpoint = Object.freeze({
     baseUrl: baseUrl.href,
     apiVersion: checkApiVersion(opts.apiVersion, DEFAULT_API_VERSION),
@@ -230,4 +222,19 @@ export function buildState(options: unknown, credential: SessionCredential): Ses
   if (opts.accountId !== undefined) state.accountId = checkAccountId(opts.accountId);
   state.rebuildHeaders();
   return state;
+}
+
+/** `UNKNOWN_ACCOUNT` unless `id` is one of `identity`'s accounts (or there is no identity). */
+export function checkAccountIn(
+  identity: ArmorIdentity | undefined,
+  id: number,
+  whose: string,
+): void {
+  if (identity === undefined || identity.accounts.some((a) => a.id === id)) return;
+  throw new ArmorApiError(
+    "UNKNOWN_ACCOUNT",
+    `Account ${id} is not one of ${whose} accounts: ${
+      identity.accounts.map((a) => a.id).join(", ") || "none"
+    }`,
+  );
 }

@@ -72,6 +72,14 @@ export function checkBaseUrl(value: unknown): URL {
   return url;
 }
 
+/**
+ * The checked base URL of an options object: the default when it is left out (only
+ * `undefined`; `null` is a wrong type like any other).
+ */
+export function baseUrlOption(value: unknown, fallback: string): URL {
+  return checkBaseUrl(value === undefined ? fallback : value);
+}
+
 /** Returns a timeout in milliseconds, the fallback when `value` is undefined. */
 export function checkTimeout(value: unknown, fallback: number, name = "timeout"): number {
   if (value === undefined) return fallback;

@@ -16,7 +16,7 @@ import {
   methodOf,
   newNonce,
   NONCE_LIMIT,
-  pathOf,
+  signedPath,
   webCrypto,
 } from "./_psk_checks.ts";
 
@@ -237,7 +237,7 @@ async function signWith(imported: ImportedKey, request: ArmorPskRequest): Promis
     throw new TypeError(`request must be an object with method and path, got ${describe(request)}`);
   }
   const method = methodOf(request.method);
-  const path = pathOf(request.path);
+  const path = signedPath(request.path);
   const nonce = request.nonce === undefined ? newNonce() : checkNonce(request.nonce);
   const timestamp = request.timestamp === undefined
     ? Math.floor(Date.now() / 1000)

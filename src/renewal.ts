@@ -63,6 +63,24 @@ export const CLOCK_SKEW_MS = 300_000;
  */
 export const SIGNED_AHEAD_MAX_AGE_MS = 30_000;
 
+/** The longest wait a server's `Retry-After` is taken at, in seconds (a day). */
+export const MAX_RETRY_AFTER_S = 86_400;
+
+/** The longest a failed renewal waits for a server's `Retry-After`, in milliseconds. */
+export const MAX_RENEWAL_WAIT_MS = 600_000;
+
+/** How long Deno KV keeps a stored session past its expiry, for clean-up only (a day). */
+export const KV_KEEP_AFTER_MS = 86_400_000;
+
+/** The longest Deno KV is asked to keep a stored session before that (a week). */
+export const KV_KEEP_MAX_MS = 7 * 86_400_000;
+
+/** Attempts at a Deno KV call that answers "database is locked", before giving up. */
+export const KV_BUSY_ATTEMPTS = 8;
+
+/** The first pause after a "database is locked" answer, doubling each time, in ms. */
+export const KV_BUSY_BACKOFF_MS = 10;
+
 /** The largest share of the renewal window by which a session renews early, at random. */
 export const RENEW_JITTER = 0.1;
 
@@ -177,7 +195,8 @@ export function mustRenew(now: number, expiresAt: number, lengthMs = Infinity): 
  * How long to wait before renewing again after `failures` failed renewals in a row.
  *
  * @param failures Failed renewals so far, at least 1.
- * @param retryAfterSeconds The server's `Retry-After`, if it sent one.
+ * @param retryAfterSeconds The server's `Retry-After`, if it sent one; a longer wait than
+ *   {@linkcode MAX_RENEWAL_WAIT_MS} is cut to it.
  * @returns Milliseconds to wait.
  *
  * @example
@@ -192,7 +211,7 @@ export function mustRenew(now: number, expiresAt: number, lengthMs = Infinity): 
 export function retryDelay(failures: number, retryAfterSeconds?: number): number {
   const backoff = Math.min(RETRY_MIN_MS * 2 ** Math.max(0, failures - 1), RETRY_MAX_MS);
   const asked = retryAfterSeconds === undefined ? 0 : retryAfterSeconds * 1000;
-  return Math.max(backoff, Math.min(asked, 10 * RETRY_MAX_MS));
+  return Math.max(backoff, Math.min(asked, MAX_RENEWAL_WAIT_MS));
 }
 
 /**

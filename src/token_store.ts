@@ -6,6 +6,12 @@
  */
 
 import type { ArmorIdentity } from "./identity.ts";
+import {
+  KV_BUSY_ATTEMPTS,
+  KV_BUSY_BACKOFF_MS,
+  KV_KEEP_AFTER_MS,
+  KV_KEEP_MAX_MS,
+} from "./renewal.ts";
 
 /**
  * The shared state of a login, as a store keeps it.
@@ -283,8 +289,8 @@ export class KvTokenStore implements ArmorTokenStore {
       } else {
         const until = Math.max(value.token?.expiresAt ?? 0, value.claim?.until ?? 0);
         // Clean-up only: the session checks the expiry kept in the value.
-        const left = Math.min(Math.max(until - Date.now(), 0), 7 * 86_400_000);
-        op.set(kvKey, value, { expireIn: left + 86_400_000 });
+        const left = Math.min(Math.max(until - Date.now(), 0), KV_KEEP_MAX_MS);
+        op.set(kvKey, value, { expireIn: left + KV_KEEP_AFTER_MS });
       }
       return op.commit();
     });
@@ -312,8 +318,8 @@ async function retryBusy<T>(operation: () => Promise<T>): Promise<T> {
       return await operation();
     } catch (error) {
       const busy = error instanceof Error && /locked|busy/i.test(error.message);
-      if (!busy || attempt >= 8) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
+      if (!busy || attempt >= KV_BUSY_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, KV_BUSY_BACKOFF_MS * 2 ** (attempt - 1)));
     }
   }
 }
