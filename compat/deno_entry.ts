@@ -2,6 +2,7 @@
 // Prints the report as one line of JSON.
 
 import * as armor from "../mod.ts";
-import { smoke } from "./smoke.mjs";
+import { joinReports, smoke, smokeTimeout } from "./smoke.mjs";
 
-console.log(JSON.stringify(await smoke(armor, Deno.args[0])));
+const flow = await smoke(armor, Deno.args[0]);
+console.log(JSON.stringify(joinReports(flow, await smokeTimeout(armor, Deno.args[0]))));

@@ -141,6 +141,8 @@ async function version(command: string): Promise<string> {
 async function smokeOn(runtime: Runtime): Promise<string | undefined> {
   if (runtime.blocked !== undefined) return runtime.blocked;
   await using server = await serveMockArmorApi();
+  // For the timeout step: a path the mock holds for 5 s before answering.
+  server.mock.inject({ path: "/slow", delayMs: 5_000, status: 200, body: {}, times: Infinity });
   let outcome: Outcome;
   try {
     outcome = await run(runtime.command, runtime.args(server.baseUrl), RUNTIME_TIMEOUT_MS);

@@ -70,6 +70,50 @@ export async function smoke(armor, baseUrl) {
   }
 }
 
+/**
+ * A call with a short timeout to a path the mock holds for 5 s (`/slow`): it must fail
+ * with `TIMEOUT` after about half a second. On workerd this runs as a request of its own,
+ * after the flow's request ended with its calls' longer timeouts still pending: a timer
+ * shared across requests would misfire here.
+ *
+ * @param {any} armor The module's exports.
+ * @param {string} baseUrl The mock's origin.
+ * @returns {Promise<{ ok: boolean, steps: string[], step?: string, error?: string }>}
+ */
+export async function smokeTimeout(armor, baseUrl) {
+  const step = "timeout";
+  try {
+    const session = new armor.ArmorSession({ baseUrl, timeout: 500 });
+    session.authorize("0123456789abcdef0123456789abcdef", 15);
+    const started = Date.now();
+    let code = "none";
+    try {
+      const response = await session.fetch("/slow");
+      await response.arrayBuffer();
+      code = `an answer (${response.status})`;
+    } catch (error) {
+      code = /** @type {any} */ (error)?.code ?? String(error);
+    }
+    const took = Date.now() - started;
+    if (code !== "TIMEOUT") throw new Error(`A 500 ms timeout ended with ${code}`);
+    if (took > 2_500) throw new Error(`A 500 ms timeout fired after ${took} ms`);
+    return { ok: true, steps: [`timeout after ${took} ms`] };
+  } catch (error) {
+    return { ok: false, steps: [], step, error: describe(error) };
+  }
+}
+
+/**
+ * Both reports as one: ok when both are.
+ *
+ * @param {{ ok: boolean, steps: string[], step?: string, error?: string }} first
+ * @param {{ ok: boolean, steps: string[], step?: string, error?: string }} second
+ */
+export function joinReports(first, second) {
+  if (!first.ok) return first;
+  return { ...second, steps: [...first.steps, ...second.steps] };
+}
+
 /** @param {unknown} error */
 function describe(error) {
   if (!(error instanceof Error)) return String(error);

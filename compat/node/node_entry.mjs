@@ -4,8 +4,9 @@
 
 import { pathToFileURL } from "node:url";
 import process from "node:process";
-import { smoke } from "../smoke.mjs";
+import { joinReports, smoke, smokeTimeout } from "../smoke.mjs";
 
 const [bundle, baseUrl] = process.argv.slice(2);
 const armor = await import(pathToFileURL(bundle).href);
-console.log(JSON.stringify(await smoke(armor, baseUrl)));
+const flow = await smoke(armor, baseUrl);
+console.log(JSON.stringify(joinReports(flow, await smokeTimeout(armor, baseUrl))));

@@ -24,10 +24,18 @@ const mf = new Miniflare({
   outboundService: { network: { allow: ["local"] } },
 });
 try {
-  const response = await mf.dispatchFetch("http://compat.invalid/");
-  const body = await response.text();
-  // Not JSON: workerd's own error page, e.g. for an exception outside the flow.
-  console.log(response.ok ? body : JSON.stringify({ ok: false, steps: [], error: body }));
+  /** @param {string} path */
+  const report = async (path) => {
+    const response = await mf.dispatchFetch(`http://compat.invalid${path}`);
+    const body = await response.text();
+    // Not JSON: workerd's own error page, e.g. for an exception outside the flow.
+    return response.ok ? JSON.parse(body) : { ok: false, steps: [], error: body };
+  };
+  const flow = await report("/");
+  const timeout = flow.ok ? await report("/timeout") : { ok: true, steps: [] };
+  console.log(
+    JSON.stringify(flow.ok ? { ...timeout, steps: [...flow.steps, ...timeout.steps] } : flow),
+  );
 } finally {
   await mf.dispose();
 }
