@@ -5,7 +5,8 @@ import { log } from "./_http.ts";
 import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
-import { STORE_ATTEMPTS } from "./renewal.ts";
+import { describe } from "./_validate.ts";
+import { sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
 
@@ -249,4 +250,33 @@ export async function takeToken(
   } catch {
     // Other sessions will not see it; this one has it.
   }
+}
+
+/**
+ * `session.authorize(token, expiresIn)`: checks the arguments, starts the session now (by
+ * its clock) and shares the token, best effort.
+ */
+export function authorizeWith(state: SessionState, accessToken: string, expiresIn: number): void {
+  if (state.usesApiKey) {
+    throw new TypeError("This session signs with an API key: it has no token to authorize");
+  }
+  if (typeof accessToken !== "string" || !ACCESS_TOKEN_PATTERN.test(accessToken)) {
+    throw new TypeError("accessToken must be 32 characters of [a-z0-9]");
+  }
+  if (typeof expiresIn !== "number") {
+    throw new TypeError(`expiresIn must be a number, got ${describe(expiresIn)}`);
+  }
+  if (!Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new RangeError("expiresIn must be a positive finite number");
+  }
+  const issuedAt = state.now(); // a TypeError for a clock that is broken
+  const token = { accessToken, issuedAt, expiresAt: issuedAt + sessionLengthMs(expiresIn) };
+  state.setToken(token, null);
+  // Share it; a store that fails only loses the sharing, not the local session.
+  publish(state, { token, identity: state.identity }).then(
+    (version) => {
+      if (state.token === token) state.version = version;
+    },
+    () => {},
+  );
 }

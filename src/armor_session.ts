@@ -3,12 +3,9 @@ import { REDACTED } from "./_redact.ts";
 import { checkBody, fetchSlow, resolvePath, send } from "./_session_fetch.ts";
 import { registerSession } from "./_session_registry.ts";
 import { buildState, checkAccountId, type SessionState } from "./_session_state.ts";
-import { adopt, forget, publish, storeGet, takeToken } from "./_store_sync.ts";
-import { describe } from "./_validate.ts";
+import { adopt, authorizeWith, forget, storeGet, takeToken } from "./_store_sync.ts";
 import type { ArmorAccount, ArmorIdentity } from "./identity.ts";
-import { sessionLengthMs } from "./renewal.ts";
 import type { ArmorConnectOptions, ArmorSessionOptions } from "./session_options.ts";
-import { ACCESS_TOKEN_PATTERN } from "./token.ts";
 import type { ArmorApiVersion } from "./types.ts";
 
 const INSPECT = Symbol.for("Deno.customInspect");
@@ -149,32 +146,7 @@ export class ArmorSession {
    * ```
    */
   authorize(accessToken: string, expiresIn: number): void {
-    const state = this.#state;
-    if (state.usesApiKey) {
-      throw new TypeError("This session signs with an API key: it has no token to authorize");
-    }
-    if (typeof accessToken !== "string" || !ACCESS_TOKEN_PATTERN.test(accessToken)) {
-      throw new TypeError("accessToken must be 32 characters of [a-z0-9]");
-    }
-    if (typeof expiresIn !== "number") {
-      throw new TypeError(`expiresIn must be a number, got ${describe(expiresIn)}`);
-    }
-    if (!Number.isFinite(expiresIn) || expiresIn <= 0) {
-      throw new RangeError("expiresIn must be a positive finite number");
-    }
-    const issuedAt = state.now();
-    if (!Number.isFinite(issuedAt)) {
-      throw new TypeError("The clock (now) did not return a finite number of epoch milliseconds");
-    }
-    const token = { accessToken, issuedAt, expiresAt: issuedAt + sessionLengthMs(expiresIn) };
-    state.setToken(token, null);
-    // Share it; a store that fails only loses the sharing, not the local session.
-    publish(state, { token, identity: state.identity }).then(
-      (version) => {
-        if (state.token === token) state.version = version;
-      },
-      () => {},
-    );
+    authorizeWith(this.#state, accessToken, expiresIn);
   }
 
   /**
