@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {
   ArmorApiError,
+  type ArmorConnectOptions,
   type ArmorLogRecord,
   ArmorSession,
   requestArmorApiToken,
@@ -19,15 +20,23 @@ function serveWithKey() {
   return serveMockArmorApi({ apiKeys: [KEY], clock: new MockClock(Date.now()) });
 }
 
-Deno.test("api key: connect signs GET /me and makes no call to /auth/*", async () => {
-  await using server = await serveWithKey();
-  const records: ArmorLogRecord[] = [];
-  const session = await ArmorSession.connect({
+/** Connects to `server` with the key, on the mock's clock; `options` add to or override it. */
+function connectWithKey(
+  server: { baseUrl: string; mock: { clock: MockClock } },
+  options: Partial<ArmorConnectOptions> = {},
+): Promise<ArmorSession> {
+  return ArmorSession.connect({
     apiKey: KEY,
     baseUrl: server.baseUrl,
     now: server.mock.clock.now,
-    logger: (record) => void records.push(record),
+    ...options,
   });
+}
+
+Deno.test("api key: connect signs GET /me and makes no call to /auth/*", async () => {
+  await using server = await serveWithKey();
+  const records: ArmorLogRecord[] = [];
+  const session = await connectWithKey(server, { logger: (record) => void records.push(record) });
   assert.equal(session.scheme, "ARMOR-PSK");
   assert.equal(session.isActive(), true);
   assert.equal(session.identity?.username, "demo@example.com");
@@ -47,23 +56,14 @@ Deno.test("api key: connect signs GET /me and makes no call to /auth/*", async (
 
 Deno.test("api key: connect with accountId picks that account", async () => {
   await using server = await serveWithKey();
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    accountId: 1002,
-  });
+  const session = await connectWithKey(server, { accountId: 1002 });
   await (await session.fetch("/me")).body?.cancel();
   assert.equal(server.mock.requests.at(-1)!.headers["x-account-context"], "1002");
 });
 
 Deno.test("api key: a POST string body is signed with its digest and accepted", async () => {
   await using server = await serveWithKey();
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-  });
+  const session = await connectWithKey(server);
   // The mock checks the signature over the body, then refuses keys here with 403.
   const res = await session.fetch("/users/setpassword", {
     method: "POST",
@@ -79,11 +79,7 @@ Deno.test("api key: a POST string body is signed with its digest and accepted", 
 
 Deno.test("api key: a ReadableStream body is a TypeError, nothing sent", async () => {
   await using server = await serveWithKey();
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-  });
+  const session = await connectWithKey(server);
   const before = server.mock.requests.length;
   const body = new ReadableStream({
     start(controller) {
@@ -97,11 +93,7 @@ Deno.test("api key: a ReadableStream body is a TypeError, nothing sent", async (
 
 Deno.test("api key: authorize, updateArmorApiToken and requestArmorApiToken are TypeErrors", async () => {
   await using server = await serveWithKey();
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-  });
+  const session = await connectWithKey(server);
   assert.throws(() => session.authorize("2261bac252204c2ea93ed32ea1ffd3ab", 15), TypeError);
   await assert.rejects(() => updateArmorApiToken(undefined, { session }), TypeError);
   await assert.rejects(() => requestArmorApiToken("x", { session }), TypeError);
@@ -112,12 +104,7 @@ Deno.test("api key: authorize, updateArmorApiToken and requestArmorApiToken are 
 Deno.test("api key: the secret is never in JSON, inspect, errors or log records", async () => {
   await using server = await serveWithKey();
   const records: ArmorLogRecord[] = [];
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    logger: (record) => void records.push(record),
-  });
+  const session = await connectWithKey(server, { logger: (record) => void records.push(record) });
   assertNoSecret(session, [KEY.secret], "session");
   assert.equal(JSON.stringify(session).includes(KEY.secret), false);
   assert.equal(Deno.inspect(session, { showHidden: true, depth: 10 }).includes(KEY.secret), false);
@@ -181,11 +168,7 @@ Deno.test({
 
 Deno.test("api key: 10,000 signed calls at concurrency 100, none rejected", async () => {
   await using server = await serveWithKey();
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-  });
+  const session = await connectWithKey(server);
   const total = 10_000;
   let next = 0;
   const statuses = new Map<number, number>();
