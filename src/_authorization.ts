@@ -20,10 +20,17 @@ export type RequestSigner = (
   body: string | Uint8Array | undefined,
 ) => Promise<string>;
 
+/** A signer that may answer at once, with a signature it made ahead. */
+export type EagerSigner = (
+  method: string,
+  path: string,
+  body: string | Uint8Array | undefined,
+) => string | Promise<string>;
+
 /** How a session authorizes its requests. */
 export type SessionCredential =
   | { readonly scheme: "FH-AUTH" }
-  | { readonly scheme: "ARMOR-PSK"; readonly sign: RequestSigner };
+  | { readonly scheme: "ARMOR-PSK"; readonly sign: EagerSigner };
 
 /**
  * For a 401 to a signed request: `CLOCK_SKEW` when the server's `Date` is more than five
@@ -57,8 +64,15 @@ const SIGNED_AHEAD_KEPT = 32;
  * one; Armor accepts a timestamp within five minutes of its clock. Requests with a body
  * are always signed on the spot.
  */
-export function signAhead(sign: RequestSigner, now: () => number): RequestSigner {
-  const ahead = new Map<string, { header: Promise<string>; at: number; mono: number }>();
+export function signAhead(sign: RequestSigner, now: () => number): EagerSigner {
+  interface Ahead {
+    header: Promise<string>;
+    /** The signature, once made: used at once, with no wait. */
+    value?: string;
+    at: number;
+    mono: number;
+  }
+  const ahead = new Map<string, Ahead>();
   const seen = new Set<string>();
   return (method, path, body) => {
     if (body !== undefined) return sign(method, path, body);
@@ -67,18 +81,22 @@ export function signAhead(sign: RequestSigner, now: () => number): RequestSigner
     ahead.delete(key);
     const fresh = next !== undefined && Math.abs(now() - next.at) < SIGNED_AHEAD_MAX_AGE_MS &&
       performance.now() - next.mono < SIGNED_AHEAD_MAX_AGE_MS;
-    const header = fresh ? next.header : sign(method, path, undefined);
     if (seen.has(key)) {
       if (ahead.size >= SIGNED_AHEAD_KEPT) ahead.clear();
-      const made = sign(method, path, undefined);
-      made.catch(() => {}); // a failure shows when it is used: it is signed again then
-      ahead.set(key, { header: made, at: now(), mono: performance.now() });
+      const made: Ahead = {
+        header: sign(method, path, undefined),
+        at: now(),
+        mono: performance.now(),
+      };
+      // A failure shows when it is used: it is signed again then.
+      made.header.then((value) => made.value = value, () => {});
+      ahead.set(key, made);
     } else {
       if (seen.size >= SIGNED_AHEAD_KEPT) seen.clear();
       seen.add(key);
     }
-    return fresh
-      ? header.catch(() => sign(method, path, undefined)) // made ahead but failed: sign now
-      : header;
+    if (!fresh) return sign(method, path, undefined);
+    if (next.value !== undefined) return next.value;
+    return next.header.catch(() => sign(method, path, undefined)); // failed: sign now
   };
 }

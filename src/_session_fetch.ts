@@ -249,13 +249,21 @@ export function send(
   if (credential.scheme !== "ARMOR-PSK") return Promise.reject(state.noTokenError());
   // Sent upper-case as signed: fetch upper-cases only the standard methods.
   const upper = method.toUpperCase();
-  const signedInit: RequestInit = { ...init, method: upper };
-  return credential.sign(upper, pathOf(url), signedBody).then((authorization) =>
-    go(
-      mergeHeaders(state, authorization, init?.headers, typeof init?.body === "string"),
-      signedInit,
-    )
-  );
+  const signedInit: RequestInit = init === undefined
+    ? { method: upper }
+    : { ...init, method: upper };
+  const headersFor = (authorization: string): HeadersInit =>
+    init?.headers === undefined
+      // The common case, as plain data: the session's headers and the signature.
+      ? {
+        ...(typeof init?.body === "string" ? state.headersWithBody : state.headers),
+        authorization,
+      }
+      : mergeHeaders(state, authorization, init.headers, typeof init.body === "string");
+  const signed = credential.sign(upper, pathOf(url), signedBody);
+  return typeof signed === "string"
+    ? go(headersFor(signed), signedInit)
+    : signed.then((authorization) => go(headersFor(authorization), signedInit));
 }
 
 /**
