@@ -52,7 +52,7 @@ function networkReason(cause: unknown): string {
  * scrub. Deno's refusal of a host not granted by `--allow-net` is a setup problem, not
  * the Armor API's: it is thrown as it is (its message names the host, never a secret).
  */
-export function sendFailure(
+function sendFailure(
   error: unknown,
   what: string,
   callerSignal: AbortSignal | undefined,
@@ -74,7 +74,7 @@ export function sendFailure(
  * The message of a `NETWORK` failure, naming the host and the reason when the scrubbed
  * cause tells one: `GET /me failed: no answer from api.armor.com (connection refused)`.
  */
-export function networkMessage(what: string, url: string, scrubbedCause: unknown): string {
+function networkMessage(what: string, url: string, scrubbedCause: unknown): string {
   const host = /^[a-z][a-z\d+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "the Armor API";
   const reason = networkReason(scrubbedCause);
   return `${what} failed: no answer from ${host}${reason === "" ? "" : ` (${reason})`}`;

@@ -23,7 +23,7 @@ import {
 import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
 import type { ArmorConnectOptions } from "./session_options.ts";
 import { adopt, isLive, owned, publish, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
-import { jsonPost, readClock, redeemCode } from "./_token_core.ts";
+import { jsonPost, redeemCode } from "./_token_core.ts";
 import { makeLogin, sameLogin } from "./_verifier.ts";
 import { ArmorApiError, InvalidField } from "./errors.ts";
 import { type ArmorIdentity, parseIdentity } from "./identity.ts";
@@ -139,7 +139,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   for (let attempts = 0;;) {
     if (signal?.aborted) throw aborted(signal.reason);
     const entry = await storeGet(state);
-    const now = readClock(state.endpoint.now);
+    const now = state.now();
     const value = entry?.value;
     const mine = value !== undefined && value.server === state.prefix &&
       value.username === username;
@@ -147,9 +147,8 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       mine && isLive(value, now) && value!.identity !== undefined &&
       await sameLogin(value!.login, username, password)
     ) {
-      if (!adopt(state, entry)) {
-        // Not usable after all (e.g. a token this session saw rejected): log in afresh.
-      } else {
+      // Not adopted (e.g. a token this session saw rejected): log in afresh below.
+      if (adopt(state, entry)) {
         if (value!.identityTrimmed || state.identity === undefined) {
           // The store kept the user name only: read the whole identity with the token.
           state.identity = await readIdentity(

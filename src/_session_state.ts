@@ -87,7 +87,7 @@ export class SessionState {
   /** Bumped by disconnect(): a token call started before must not revive the session. */
   generation = 0;
   rejectedToken?: string;
-  /** The token this session held before its current one, to tell a stale 401 apart. */
+  /** The token this session held before its current one: kept out of store errors. */
   previousToken?: string;
 
   constructor(settings: SessionSettings) {

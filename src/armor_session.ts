@@ -226,7 +226,12 @@ export class ArmorSession {
     if (state.ended !== undefined) return false;
     if (state.usesApiKey) return state.identity !== undefined;
     const token = state.token;
-    return token !== undefined && state.now() < token.expiresAt;
+    if (token === undefined) return false;
+    try {
+      return state.now() < token.expiresAt;
+    } catch {
+      return false; // a broken clock: nothing can be sent (and JSON.stringify still works)
+    }
   }
 
   /**
