@@ -83,6 +83,8 @@ export {
   CLAIM_GRACE_MS,
   CLAIM_RETRY_MS,
   CLOCK_SKEW_MS,
+  DEADLINE_SLACK_MAX_MS,
+  DEADLINE_SLACK_SHARE,
   isRenewalDue,
   jitteredRenewAt,
   KV_BUSY_ATTEMPTS,

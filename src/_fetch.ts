@@ -1,10 +1,10 @@
 // Sending one request: its deadline, calling a fetch the way every runtime accepts, and
-// what a failed fetch means. Deadlines are per call (`AbortSignal.timeout`): they run on
-// the runtime's monotonic timers, never on the wall clock, and nothing outlives the call
-// that armed it (a Cloudflare Workers request may not leave a timer behind for the next).
+// what a failed fetch means. Deadlines are `AbortSignal.timeout` signals: they run on the
+// runtime's monotonic timers, never on the wall clock.
 
 import { scrubCause } from "./_redact.ts";
 import type { ArmorApiErrorCode } from "./errors.ts";
+import { DEADLINE_SLACK_MAX_MS, DEADLINE_SLACK_SHARE } from "./renewal.ts";
 
 /** A call's deadline and the signal its fetch gets (the deadline or the caller's signal). */
 export interface Deadline {
@@ -12,9 +12,49 @@ export interface Deadline {
   signal: AbortSignal;
 }
 
-/** Arms the deadline of one call: `timeout` ms on a monotonic timer, plus the caller's signal. */
+/**
+ * Whether calls may share a deadline timer: where timers belong to the process (Deno and
+ * Deno Deploy, Node, Bun). A Cloudflare Workers timer belongs to the request that armed
+ * it and may never fire for the next one; there, and wherever the runtime is unknown,
+ * each call arms its own.
+ */
+const SHARES_TIMERS = /^(Deno|Node\.js|Bun)\//.test(
+  String((globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ?? ""),
+);
+
+/** The timer last armed for each timeout, and when (`performance.now()`). */
+const armed = new Map<number, { signal: AbortSignal; at: number }>();
+
+/** How many different timeouts keep a shared timer (then it starts over). */
+const TIMEOUTS_KEPT = 16;
+
+/**
+ * A signal that aborts no earlier than `timeout` ms from now, and at most the slack
+ * later: calls armed within the slack of each other share one timer. A timer per call
+ * costs some 5 % of a loopback request (measured: `AbortSignal.timeout` per call 1.09×
+ * a bare fetch, one shared signal 1.02×); one timer per slack window also keeps far fewer
+ * timers alive, as each outlives its call by the whole timeout.
+ */
+function timeoutSignal(timeout: number): AbortSignal {
+  const slack = Math.min(timeout * DEADLINE_SLACK_SHARE, DEADLINE_SLACK_MAX_MS);
+  if (!SHARES_TIMERS || !(slack >= 1)) return AbortSignal.timeout(timeout);
+  const now = performance.now();
+  const last = armed.get(timeout);
+  // Armed at `at` for timeout + slack: it fires at least `timeout` after any call
+  // within the slack, and at most `slack` after that.
+  if (last !== undefined && now - last.at <= slack && !last.signal.aborted) return last.signal;
+  const signal = AbortSignal.timeout(Math.ceil(timeout + slack));
+  if (last === undefined && armed.size >= TIMEOUTS_KEPT) armed.clear();
+  armed.set(timeout, { signal, at: now });
+  return signal;
+}
+
+/**
+ * Arms the deadline of one call: `timeout` ms on a monotonic timer (up to 1 %, at most
+ * {@linkcode DEADLINE_SLACK_MAX_MS}, later), plus the caller's signal.
+ */
 export function deadlineFor(timeout: number, callerSignal: AbortSignal | undefined): Deadline {
-  const deadline = AbortSignal.timeout(timeout);
+  const deadline = timeoutSignal(timeout);
   return {
     deadline,
     signal: callerSignal === undefined ? deadline : AbortSignal.any([callerSignal, deadline]),

@@ -102,6 +102,17 @@ export const STORE_ATTEMPTS = 5;
  */
 export const STALE_401_LOOKS = 4;
 
+/**
+ * The most a request's deadline may come after its timeout, in milliseconds: requests
+ * that start within this long of each other (and at most {@linkcode DEADLINE_SLACK_SHARE}
+ * of the timeout apart) share one timer, which fires no earlier than any of their
+ * timeouts.
+ */
+export const DEADLINE_SLACK_MAX_MS = 100;
+
+/** The largest share of a request's timeout by which its deadline may come late. */
+export const DEADLINE_SLACK_SHARE = 0.01;
+
 /** Attempts to claim a login against a store that keeps changing, before giving up. */
 export const LOGIN_CLAIM_ATTEMPTS = 50;
 

@@ -274,6 +274,36 @@ Deno.test("fault: a server that accepts and never answers ends as TIMEOUT", asyn
   }
 });
 
+Deno.test("fault: calls started a moment apart, sharing a deadline timer, never time out early", async () => {
+  // Calls armed within 1 % of their timeout of each other share one timer: it must fire
+  // no earlier than the timeout of the last of them.
+  const server = rawServer((_conn, _request, closing) => sleep(5_000, closing));
+  const timeout = 2_000; // 20 ms of slack
+  const session = sessionFor(server.baseUrl, timeout);
+  const timed = () => {
+    const started = performance.now();
+    const ended = session.fetch("/me").then(() => undefined, (e) => e).then((error) => ({
+      code: (error as ArmorApiError | undefined)?.code,
+      elapsed: performance.now() - started,
+    }));
+    return { started, ended };
+  };
+  try {
+    const first = timed();
+    while (performance.now() - first.started < 15) {
+      // Busy: the second call starts 15 ms after the first, within the slack.
+    }
+    const second = timed();
+    for (const { code, elapsed } of await Promise.all([first.ended, second.ended])) {
+      assert.equal(code, "TIMEOUT");
+      assert.ok(elapsed >= timeout, `Timed out after ${elapsed.toFixed(1)} ms, before ${timeout}`);
+      assert.ok(elapsed < timeout + SLACK_MS, `Timed out after ${elapsed.toFixed(1)} ms`);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("fault: a body cut short (Content-Length larger than sent) ends as BODY_INCOMPLETE", async () => {
   const server = rawServer(async (conn) => {
     await write(
