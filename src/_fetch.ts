@@ -28,16 +28,22 @@ const armed = new Map<number, { signal: AbortSignal; at: number }>();
 /** How many different timeouts keep a shared timer (then it starts over). */
 const TIMEOUTS_KEPT = 16;
 
+/** The longest timer runtimes keep: a longer one fires at once (Deno, Node: after 1 ms). */
+const LONGEST_TIMER_MS = 2_147_483_647;
+
 /**
  * A signal that aborts no earlier than `timeout` ms from now, and at most the slack
  * later: calls armed within the slack of each other share one timer. A timer per call
  * costs some 5 % of a loopback request (measured: `AbortSignal.timeout` per call 1.09×
- * a bare fetch, one shared signal 1.02×); one timer per slack window also keeps far fewer
- * timers alive, as each outlives its call by the whole timeout.
+ * a bare fetch, one shared signal 1.02–1.05×); one timer per slack window also keeps far
+ * fewer timers alive, as each outlives its call by the whole timeout. A timeout too close
+ * to the longest timer to add the slack gets a timer of its own.
  */
 function timeoutSignal(timeout: number): AbortSignal {
   const slack = Math.min(timeout * DEADLINE_SLACK_SHARE, DEADLINE_SLACK_MAX_MS);
-  if (!SHARES_TIMERS || !(slack >= 1)) return AbortSignal.timeout(timeout);
+  if (!SHARES_TIMERS || !(slack >= 1) || Math.ceil(timeout + slack) > LONGEST_TIMER_MS) {
+    return AbortSignal.timeout(timeout);
+  }
   const now = performance.now();
   const last = armed.get(timeout);
   // Armed at `at` for timeout + slack: it fires at least `timeout` after any call

@@ -304,6 +304,23 @@ Deno.test("fault: calls started a moment apart, sharing a deadline timer, never 
   }
 });
 
+Deno.test("fault: the longest timeout allowed does not fire at once", async () => {
+  // A timer longer than 2^31 - 1 ms fires after 1 ms in Deno and Node: the slack a shared
+  // timer adds must not push the longest timeout allowed over that edge.
+  const server = rawServer((_conn, _request, closing) => sleep(5_000, closing));
+  const session = sessionFor(server.baseUrl, 2_147_483_647);
+  try {
+    const error = await session.fetch("/me", { signal: AbortSignal.timeout(200) }).then(
+      () => undefined,
+      (e) => e,
+    );
+    assert.ok(error instanceof ArmorApiError);
+    assert.equal(error.code, "ABORTED", "The caller's signal ended it, not the session's timeout");
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("fault: a body cut short (Content-Length larger than sent) ends as BODY_INCOMPLETE", async () => {
   const server = rawServer(async (conn) => {
     await write(
