@@ -22,11 +22,24 @@ const SHARES_TIMERS = /^(Deno|Node\.js|Bun)\//.test(
   String((globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent ?? ""),
 );
 
-/** The timer last armed for each timeout, and when (`performance.now()`). */
-const armed = new Map<number, { signal: AbortSignal; at: number }>();
+/** The timer last armed for each timeout, when (`monotonicNow()`), and how many calls use it. */
+const armed = new Map<number, { signal: AbortSignal; at: number; uses: number }>();
 
 /** How many different timeouts keep a shared timer (then it starts over). */
 const TIMEOUTS_KEPT = 16;
+
+/**
+ * How many calls share one timer at most: Node's fetch keeps a listener on the signal per
+ * request, and warns of a leak past 1,500 on one signal.
+ */
+const USES_PER_TIMER = 500;
+
+/**
+ * The runtime's monotonic clock as it was when this module loaded: test frameworks' fake
+ * timers replace `performance.now` but not `AbortSignal.timeout`, and a frozen clock
+ * must not make a call share a timer armed long before it.
+ */
+const monotonicNow = performance.now.bind(performance);
 
 /** The longest timer runtimes keep: a longer one fires at once (Deno, Node: after 1 ms). */
 const LONGEST_TIMER_MS = 2_147_483_647;
@@ -44,14 +57,20 @@ function timeoutSignal(timeout: number): AbortSignal {
   if (!SHARES_TIMERS || !(slack >= 1) || Math.ceil(timeout + slack) > LONGEST_TIMER_MS) {
     return AbortSignal.timeout(timeout);
   }
-  const now = performance.now();
+  const now = monotonicNow();
   const last = armed.get(timeout);
   // Armed at `at` for timeout + slack: it fires at least `timeout` after any call
   // within the slack, and at most `slack` after that.
-  if (last !== undefined && now - last.at <= slack && !last.signal.aborted) return last.signal;
+  if (
+    last !== undefined && now >= last.at && now - last.at <= slack &&
+    last.uses < USES_PER_TIMER && !last.signal.aborted
+  ) {
+    last.uses++;
+    return last.signal;
+  }
   const signal = AbortSignal.timeout(Math.ceil(timeout + slack));
   if (last === undefined && armed.size >= TIMEOUTS_KEPT) armed.clear();
-  armed.set(timeout, { signal, at: now });
+  armed.set(timeout, { signal, at: now, uses: 1 });
   return signal;
 }
 

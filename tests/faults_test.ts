@@ -304,6 +304,36 @@ Deno.test("fault: calls started a moment apart, sharing a deadline timer, never 
   }
 });
 
+Deno.test("fault: a faked performance.now (test frameworks' fake timers) does not make a deadline fire early", async () => {
+  // Fake timers freeze performance.now but not AbortSignal.timeout: a call 300 ms after
+  // another must not share the first call's timer because the clock says no time passed.
+  const server = rawServer((_conn, _request, closing) => sleep(5_000, closing));
+  const timeout = 1_000;
+  const session = sessionFor(server.baseUrl, timeout);
+  const realNow = performance.now.bind(performance);
+  const timed = () => {
+    const started = realNow();
+    return session.fetch("/me").then(() => undefined, (e) => e).then((error) => ({
+      code: (error as ArmorApiError | undefined)?.code,
+      elapsed: realNow() - started,
+    }));
+  };
+  const frozen = realNow();
+  performance.now = () => frozen;
+  try {
+    const first = timed();
+    await sleep(300);
+    const second = timed();
+    for (const { code, elapsed } of await Promise.all([first, second])) {
+      assert.equal(code, "TIMEOUT");
+      assert.ok(elapsed >= timeout, `Timed out after ${elapsed.toFixed(1)} ms, before ${timeout}`);
+    }
+  } finally {
+    performance.now = realNow;
+    await server.close();
+  }
+});
+
 Deno.test("fault: the longest timeout allowed does not fire at once", async () => {
   // A timer longer than 2^31 - 1 ms fires after 1 ms in Deno and Node: the slack a shared
   // timer adds must not push the longest timeout allowed over that edge.
