@@ -4,7 +4,7 @@
 
 import { scrubCause } from "./_redact.ts";
 import type { ArmorApiErrorCode } from "./errors.ts";
-import { DEADLINE_SLACK_MAX_MS, DEADLINE_SLACK_SHARE } from "./renewal.ts";
+import { DEADLINE_SLACK_MAX_MS, DEADLINE_SLACK_SHARE, LONGEST_TIMEOUT_MS } from "./renewal.ts";
 
 /** A call's deadline and the signal its fetch gets (the deadline or the caller's signal). */
 export interface Deadline {
@@ -41,9 +41,6 @@ const USES_PER_TIMER = 500;
  */
 const monotonicNow = performance.now.bind(performance);
 
-/** The longest timer runtimes keep: a longer one fires at once (Deno, Node: after 1 ms). */
-const LONGEST_TIMER_MS = 2_147_483_647;
-
 /**
  * A signal that aborts no earlier than `timeout` ms from now, and at most the slack
  * later: calls armed within the slack of each other share one timer. A timer per call
@@ -54,7 +51,7 @@ const LONGEST_TIMER_MS = 2_147_483_647;
  */
 function timeoutSignal(timeout: number): AbortSignal {
   const slack = Math.min(timeout * DEADLINE_SLACK_SHARE, DEADLINE_SLACK_MAX_MS);
-  if (!SHARES_TIMERS || !(slack >= 1) || Math.ceil(timeout + slack) > LONGEST_TIMER_MS) {
+  if (!SHARES_TIMERS || !(slack >= 1) || Math.ceil(timeout + slack) > LONGEST_TIMEOUT_MS) {
     return AbortSignal.timeout(timeout);
   }
   const now = monotonicNow();

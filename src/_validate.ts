@@ -2,6 +2,7 @@
 // type or value) or RangeError (a number out of range); messages never echo a secret.
 
 import type { ArmorApiVersion } from "./types.ts";
+import { LONGEST_TIMEOUT_MS } from "./renewal.ts";
 
 /** The longest code, token or password accepted, in characters. */
 export const MAX_SECRET_LENGTH = 8192;
@@ -86,8 +87,10 @@ export function checkTimeout(value: unknown, fallback: number, name = "timeout")
   if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(`${name} must be a number of milliseconds, got ${describe(value)}`);
   }
-  if (!(value > 0 && value <= 2_147_483_647)) {
-    throw new RangeError(`${name} must be more than 0 and at most 2147483647 milliseconds`);
+  if (!(value > 0 && value <= LONGEST_TIMEOUT_MS)) {
+    throw new RangeError(
+      `${name} must be more than 0 and at most ${LONGEST_TIMEOUT_MS} milliseconds`,
+    );
   }
   return value;
 }

@@ -103,6 +103,12 @@ export const STORE_ATTEMPTS = 5;
 export const STALE_401_LOOKS = 4;
 
 /**
+ * The longest timeout accepted, in milliseconds (about 24.8 days): the longest timer
+ * runtimes keep. A longer one fires at once (after 1 ms in Deno and Node).
+ */
+export const LONGEST_TIMEOUT_MS = 2_147_483_647;
+
+/**
  * The most a request's deadline may come after its timeout, in milliseconds: requests
  * that start within this long of each other (and at most {@linkcode DEADLINE_SLACK_SHARE}
  * of the timeout apart) share one timer, which fires no earlier than any of their

@@ -8,6 +8,7 @@ import {
   ArmorApiError,
   type ArmorApiErrorCode,
   ArmorSession,
+  LONGEST_TIMEOUT_MS,
   MAX_RESPONSE_BYTES,
   requestArmorApiToken,
   RETRY_MIN_MS,
@@ -338,7 +339,7 @@ Deno.test("fault: the longest timeout allowed does not fire at once", async () =
   // A timer longer than 2^31 - 1 ms fires after 1 ms in Deno and Node: the slack a shared
   // timer adds must not push the longest timeout allowed over that edge.
   const server = rawServer((_conn, _request, closing) => sleep(5_000, closing));
-  const session = sessionFor(server.baseUrl, 2_147_483_647);
+  const session = sessionFor(server.baseUrl, LONGEST_TIMEOUT_MS);
   try {
     const error = await session.fetch("/me", { signal: AbortSignal.timeout(200) }).then(
       () => undefined,
