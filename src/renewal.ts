@@ -22,6 +22,10 @@
  *   for its timeout plus {@linkcode CLAIM_GRACE_MS}; a session that finds another's
  *   claim looks again after {@linkcode CLAIM_RETRY_MS} (renewal) or polls every
  *   {@linkcode LOGIN_POLL_MS} (login).
+ * - Every request has a deadline of at most {@linkcode LONGEST_TIMEOUT_MS}. Requests that
+ *   start within {@linkcode DEADLINE_SLACK_SHARE} of their timeout (at most
+ *   {@linkcode DEADLINE_SLACK_MAX_MS}) of each other share one timer, armed for the timeout
+ *   plus that slack: no deadline fires early, none more than the slack late.
  *
  * @example When is a 15-minute session renewed?
  * ```ts
