@@ -29,6 +29,7 @@ import {
   MAX_RESPONSE_BYTES,
 } from "./errors.ts";
 import { MAX_RETRY_AFTER_S } from "./renewal.ts";
+import { isRecord } from "./_validate.ts";
 import type { ArmorLogger, ArmorLogRecord, ArmorRequestPlan } from "./types.ts";
 
 /** How one call is sent. */
@@ -334,7 +335,7 @@ export async function sendJson<T>(
         },
       );
     }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    if (!isRecord(json)) {
       throw fail(
         "INVALID_RESPONSE",
         `${what}: the response body is not a JSON object`,
@@ -347,7 +348,7 @@ export async function sendJson<T>(
       );
     }
     try {
-      return parse(json as Record<string, unknown>);
+      return parse(json);
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error;
       throw fail("INVALID_RESPONSE", `${what}: ${error.message}`, out, started, transport, {

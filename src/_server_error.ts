@@ -2,6 +2,7 @@
 // body carries, in each of the documented dialects, made safe to show.
 
 import { scrubText } from "./_redact.ts";
+import { isRecord } from "./_validate.ts";
 
 /** The largest error body read for its details, in bytes; a larger one adds nothing. */
 export const MAX_ERROR_BODY_BYTES = 16_384;
@@ -56,8 +57,8 @@ export function parseServerError(text: string, secrets: readonly string[]): Serv
   } catch {
     return {};
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return {};
-  const body = json as Record<string, unknown>;
+  if (!isRecord(json)) return {};
+  const body = json;
   const found: ServerError = {};
   const code = pick(body, ["error", "errorCode", "ErrorCode", "code", "Code"]);
   const message = pick(body, [

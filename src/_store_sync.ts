@@ -5,7 +5,7 @@ import { log } from "./_http.ts";
 import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
-import { describe } from "./_validate.ts";
+import { describe, isRecord } from "./_validate.ts";
 import { sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
@@ -38,10 +38,6 @@ function bounded<T>(state: SessionState, operation: () => Promise<T>, what: stri
     throw storeError(`The token store failed ${what}`, scrubCause(error, secrets));
   });
   return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const finite = (value: unknown): value is number =>

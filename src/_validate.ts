@@ -114,12 +114,15 @@ export function checkBoolean(value: unknown, name: string): boolean {
   throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
 }
 
+/** True for an object that is not `null` and not an array (a JSON object, an options bag). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 /** Throws unless `value` is undefined or a plain options object. */
 export function checkOptions<T extends object>(value: unknown, name = "options"): Partial<T> {
   if (value === undefined) return {};
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    return value as Partial<T>;
-  }
+  if (isRecord(value)) return value as Partial<T>;
   throw new TypeError(`${name} must be an object, got ${describe(value)}`);
 }
 

@@ -11,6 +11,7 @@
  */
 
 import { InvalidField } from "./errors.ts";
+import { isRecord } from "./_validate.ts";
 
 /**
  * One Armor account the user can act on (`X-Account-Context`).
@@ -132,10 +133,6 @@ export interface ArmorIdentity {
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** `object[name]`, matching the key without regard to case (`UserName`, `userName`). */
 function field(object: Json, name: string): unknown {
   if (name in object) return object[name];
@@ -164,13 +161,13 @@ function flag(value: unknown): boolean | undefined {
 /** The user object: the first entry of a `User` array, a `user` object, or the root. */
 function userOf(json: Json): Json {
   const user = field(json, "user");
-  if (Array.isArray(user)) return isObject(user[0]) ? user[0] : {};
-  if (isObject(user)) return user;
+  if (Array.isArray(user)) return isRecord(user[0]) ? user[0] : {};
+  if (isRecord(user)) return user;
   return json; // an older flat form: the user's fields at the top
 }
 
 function parseAccount(raw: unknown): ArmorAccount | undefined {
-  if (!isObject(raw)) return undefined;
+  if (!isRecord(raw)) return undefined;
   const id = integer(field(raw, "id"));
   if (id === undefined || id <= 0) return undefined;
   const account: ArmorAccount = { id, name: text(field(raw, "name")) ?? String(id) };
@@ -197,7 +194,7 @@ function parseAccount(raw: unknown): ArmorAccount | undefined {
 }
 
 function parseDepartment(raw: unknown): ArmorDepartment | undefined {
-  if (!isObject(raw)) return undefined;
+  if (!isRecord(raw)) return undefined;
   const department: ArmorDepartment = {};
   const id = integer(field(raw, "id"));
   const name = text(field(raw, "name"));
@@ -209,7 +206,7 @@ function parseDepartment(raw: unknown): ArmorDepartment | undefined {
 }
 
 function parseFeature(raw: unknown): ArmorFeature | undefined {
-  if (!isObject(raw)) return undefined;
+  if (!isRecord(raw)) return undefined;
   const feature: ArmorFeature = {};
   const accountId = integer(field(raw, "accountId"));
   const name = text(field(raw, "feature")) ?? text(field(raw, "name"));
@@ -227,7 +224,7 @@ function parsePermissions(raw: unknown): Record<string, string[]> {
   const permissions: Record<string, string[]> = {};
   const maps = Array.isArray(raw) ? raw : [raw];
   for (const map of maps) {
-    if (!isObject(map)) continue;
+    if (!isRecord(map)) continue;
     for (const [account, value] of Object.entries(map)) {
       const ids = Array.isArray(value)
         ? value.filter((id) => typeof id === "string" || typeof id === "number").map(String)
@@ -291,7 +288,7 @@ export function parseIdentity(json: Json): ArmorIdentity {
   if (lastName !== undefined) identity.lastName = lastName;
   if (type !== undefined) identity.type = type;
   const links = field(user, "links");
-  const userId = isObject(links) ? field(links, "userId") : undefined;
+  const userId = isRecord(links) ? field(links, "userId") : undefined;
   if (typeof userId === "number" || (typeof userId === "string" && userId !== "")) {
     identity.userId = userId;
   }
