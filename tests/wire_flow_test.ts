@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { ArmorApiError, ArmorSession, updateArmorApiToken } from "../mod.ts";
-import { MockClock, type MockDialect, serveMockArmorApi } from "../src/testing/mod.ts";
+import type { MockDialect } from "../src/testing/mod.ts";
+import { connect, MINUTE, serve, START } from "./_session.ts";
 import authorizeOpenapi from "./fixtures/authorize.openapi.json" with { type: "json" };
 import authorizePowershell from "./fixtures/authorize.powershell.json" with { type: "json" };
 import tokenOpenapi from "./fixtures/token.openapi.json" with { type: "json" };
@@ -11,8 +12,6 @@ import tokenPowershell from "./fixtures/token.powershell.json" with { type: "jso
 import meOpenapi from "./fixtures/me.openapi.json" with { type: "json" };
 
 const BASE = "https://api.armor.com";
-const START = Date.UTC(2026, 10, 23, 10, 0);
-const MINUTE = 60_000;
 const USER = { username: "demo@example.com", password: "demo-password" };
 
 function fakeArmor(authorize: unknown, token: unknown) {
@@ -72,14 +71,8 @@ Deno.test("wire: authorize success false or an empty code is INVALID_RESPONSE", 
 });
 
 Deno.test("wire: an automatic renewal sends {token}, FH-AUTH and X-Account-Context", async () => {
-  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
-  const session = await ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    random: () => 0,
-    accountId: 1002,
-    ...USER,
-  });
+  await using server = await serve();
+  const session = await connect(server, { accountId: 1002 });
   const old = session.token;
   server.mock.clock.advance(5 * MINUTE + 1);
   await (await session.fetch("/me")).body?.cancel();
@@ -95,12 +88,8 @@ Deno.test("wire: an automatic renewal sends {token}, FH-AUTH and X-Account-Conte
 });
 
 Deno.test("wire: updateArmorApiToken(token) alone sends {token} and FH-AUTH", async () => {
-  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
-  const session = await ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    ...USER,
-  });
+  await using server = await serve();
+  const session = await connect(server);
   const old = session.token;
   const fresh = await updateArmorApiToken(old, { baseUrl: server.baseUrl });
   const reissue = server.mock.requests.findLast((r) => r.path === "/auth/token/reissue")!;
@@ -113,12 +102,8 @@ Deno.test("wire: updateArmorApiToken(token) alone sends {token} and FH-AUTH", as
 });
 
 Deno.test("wire: updateArmorApiToken(undefined, { session }) sends FH-AUTH and the context", async () => {
-  await using server = await serveMockArmorApi({ clock: new MockClock(START) });
-  const session = await ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    ...USER,
-  });
+  await using server = await serve();
+  const session = await connect(server);
   const old = session.token;
   const fresh = await updateArmorApiToken(undefined, { session });
   const reissue = server.mock.requests.findLast((r) => r.path === "/auth/token/reissue")!;
@@ -131,13 +116,8 @@ Deno.test("wire: updateArmorApiToken(undefined, { session }) sends FH-AUTH and t
 
 for (const dialect of ["powershell", "openapi"] as MockDialect[]) {
   Deno.test(`wire: the whole flow over a socket, ${dialect} dialect`, async () => {
-    await using server = await serveMockArmorApi({ dialect, clock: new MockClock(START) });
-    const session = await ArmorSession.connect({
-      baseUrl: server.baseUrl,
-      now: server.mock.clock.now,
-      random: () => 0,
-      ...USER,
-    });
+    await using server = await serve({ dialect });
+    const session = await connect(server);
     assert.equal(session.identity?.username, USER.username);
     assert.deepEqual(session.accounts.map((a) => a.id), [1001, 1002]);
     assert.equal(session.accountId, 1001);
@@ -184,13 +164,11 @@ for (const dialect of ["powershell", "openapi"] as MockDialect[]) {
   });
 
   Deno.test(`wire: a bad password is 401 with the ${dialect} server code`, async () => {
-    await using server = await serveMockArmorApi({ dialect, clock: new MockClock(START) });
-    const error = await ArmorSession.connect({
-      baseUrl: server.baseUrl,
-      now: server.mock.clock.now,
-      username: USER.username,
-      password: "not-the-password",
-    }).then(() => assert.fail("should have failed"), (e: unknown) => e);
+    await using server = await serve({ dialect });
+    const error = await connect(server, { password: "not-the-password" }).then(
+      () => assert.fail("should have failed"),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof ArmorApiError);
     assert.equal(error.code, "HTTP_STATUS");
     assert.equal(error.status, 401);
@@ -202,12 +180,8 @@ for (const dialect of ["powershell", "openapi"] as MockDialect[]) {
   });
 
   Deno.test(`wire: a foreign X-Account-Context is 403, ${dialect} dialect`, async () => {
-    await using server = await serveMockArmorApi({ dialect, clock: new MockClock(START) });
-    const session = await ArmorSession.connect({
-      baseUrl: server.baseUrl,
-      now: server.mock.clock.now,
-      ...USER,
-    });
+    await using server = await serve({ dialect });
+    const session = await connect(server);
     const res = await session.fetch("/me", { headers: { "x-account-context": "999999" } });
     assert.equal(res.status, 403);
     await res.body?.cancel();
