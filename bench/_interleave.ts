@@ -1,4 +1,5 @@
-// The loop the request benchmarks share: sides that each make N sequential calls, warmed
+// What the request benchmarks share: the check that every side sent the same request, and
+// the loop: sides that each make N sequential calls, warmed
 // up alike, then timed in interleaved blocks (A B C, C B A, ...) over many rounds.
 
 import { interleaveMany, ratiosOf, summarize, type Summary } from "./_stats.ts";
@@ -52,4 +53,26 @@ export async function compareSides(plan: Plan, sides: readonly Side[]): Promise<
     perCall: (name) => summarize(of(name).map((ms) => (ms * 1000) / plan.block)),
     ratio: (a, b) => summarize(ratiosOf(of(a), of(b))),
   };
+}
+
+/** A request as a bench's server saw it: its headers, and its body where it has one. */
+export interface SeenRequest {
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * Throws unless every request in `seen` has the first one's body and the same value for
+ * each header in `names`: every side of a comparison must send the same request.
+ */
+export function assertSameRequests(seen: readonly SeenRequest[], names: readonly string[]): void {
+  const [first, ...others] = seen;
+  for (const other of others) {
+    if (first.body !== other.body) throw new Error("The sides sent different bodies");
+    for (const name of names) {
+      if (first.headers[name] !== other.headers[name]) {
+        throw new Error(`The sides sent different ${name} headers`);
+      }
+    }
+  }
 }

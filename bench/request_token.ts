@@ -16,7 +16,7 @@ import { requestArmorApiToken } from "../mod.ts";
 import { resolveCall } from "../src/_call.ts";
 import { redeemRequest } from "../src/_token_core.ts";
 import { parseTokenBody } from "../src/token.ts";
-import { compareSides } from "./_interleave.ts";
+import { assertSameRequests, compareSides, type SeenRequest } from "./_interleave.ts";
 import { intArg, report, serveLoopback, showSummary, summarize } from "./_stats.ts";
 
 const PLAN = {
@@ -35,7 +35,7 @@ const TOKEN_BODY = JSON.stringify({
   token_type: "Bearer",
 });
 
-const seen: { headers: Record<string, string>; body: string }[] = [];
+const seen: SeenRequest[] = [];
 const { server, origin } = serveLoopback(async (request) => {
   const body = await request.text();
   if (seen.length < 3) seen.push({ headers: Object.fromEntries(request.headers), body });
@@ -101,15 +101,7 @@ try {
   await viaModule(1);
   await viaHand(1);
   await viaBare(1);
-  const [fromModule, ...others] = seen;
-  for (const other of others) {
-    if (fromModule.body !== other.body) throw new Error("The sides sent different bodies");
-    for (const name of Object.keys(headers)) {
-      if (fromModule.headers[name] !== other.headers[name]) {
-        throw new Error(`The sides sent different ${name} headers`);
-      }
-    }
-  }
+  assertSameRequests(seen, Object.keys(headers));
 
   const sides = await compareSides(PLAN, [
     { name: "module", run: viaModule },

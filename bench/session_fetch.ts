@@ -13,7 +13,7 @@
 //     [--timeout=MS]
 
 import { ArmorSession } from "../mod.ts";
-import { compareSides } from "./_interleave.ts";
+import { assertSameRequests, compareSides, type SeenRequest } from "./_interleave.ts";
 import { intArg, report, serveLoopback, showSummary } from "./_stats.ts";
 
 const PLAN = {
@@ -32,9 +32,9 @@ const TOKEN = "2261bac252204c2ea93ed32ea1ffd3ab";
 const ACCOUNT = 1001;
 const BODY = JSON.stringify({ UserName: "demo@example.com", FirstName: "Demo", ID: ACCOUNT });
 
-const seen: Record<string, string>[] = [];
+const seen: SeenRequest[] = [];
 const { server, origin } = serveLoopback((request) => {
-  if (seen.length < 3) seen.push(Object.fromEntries(request.headers));
+  if (seen.length < 3) seen.push({ headers: Object.fromEntries(request.headers) });
   return new Response(BODY, { headers: { "content-type": "application/json" } });
 });
 
@@ -81,14 +81,7 @@ try {
   await viaModule(1);
   await viaHand(1);
   await viaBare(1);
-  const [fromModule, ...others] = seen;
-  for (const other of others) {
-    for (const name of Object.keys(headers)) {
-      if (fromModule[name] !== other[name]) {
-        throw new Error(`The sides sent different ${name} headers`);
-      }
-    }
-  }
+  assertSameRequests(seen, Object.keys(headers));
 
   const sides = await compareSides(PLAN, [
     { name: "module", run: viaModule },
