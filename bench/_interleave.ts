@@ -1,6 +1,6 @@
 // What the request benchmarks share: the check that every side sent the same request, and
-// the loop: sides that each make N sequential calls, warmed
-// up alike, then timed in interleaved blocks (A B C, C B A, ...) over many rounds.
+// the loop: sides that each make N sequential calls, warmed up alike, then timed in
+// interleaved blocks (A B C, C B A, ...) over many rounds.
 
 import { interleaveMany, ratiosOf, summarize, type Summary } from "./_stats.ts";
 
