@@ -6,7 +6,7 @@ import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
 import { describe, isRecord } from "./_validate.ts";
-import { sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
+import { MAX_SESSION_MINUTES, sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
 
@@ -43,10 +43,15 @@ function bounded<T>(state: SessionState, operation: () => Promise<T>, what: stri
 const finite = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
 
+/** The longest lifetime a stored token can have: no session is longer. */
+const MAX_SESSION_MS = MAX_SESSION_MINUTES * 60_000;
+
 /**
  * True when a stored state has the shape this module writes. Anything else (a `null`
- * token, wrong types, a token with CR/LF) is treated as absent and replaced at the next
- * login: a malformed record must not break every connect.
+ * token, wrong types, a token with CR/LF, a token issued after it expires or living
+ * longer than any session can) is treated as absent and replaced at the next login: a
+ * malformed record must not break every connect, nor be adopted (its renewal point
+ * would land after its expiry).
  */
 export function isWellFormed(value: unknown): value is ArmorStoredSession {
   if (!isRecord(value)) return false;
@@ -57,6 +62,8 @@ export function isWellFormed(value: unknown): value is ArmorStoredSession {
       return false;
     }
     if (!finite(token.issuedAt) || !finite(token.expiresAt)) return false;
+    const lifetime = token.expiresAt - token.issuedAt;
+    if (!(lifetime > 0 && lifetime <= MAX_SESSION_MS)) return false;
   }
   if (claim !== undefined) {
     if (!isRecord(claim) || typeof claim.owner !== "string" || !finite(claim.until)) return false;
