@@ -15,7 +15,11 @@ import type { ArmorStoredSession } from "./token_store.ts";
 export function startRenewal(state: SessionState): Promise<void> {
   let checked!: () => void;
   state.renewalChecked = new Promise<void>((resolve) => checked = resolve);
-  const renewal = renewOnce(state, checked).finally(() => {
+  const renewal = renewOnce(state, checked).catch(() => {
+    // Only a clock that throws gets here (every other failure backs off inside): the
+    // renewal fails, and the next call meets the broken clock itself.
+    log(state.logger, { event: "renewal", outcome: "failed", code: "UNKNOWN" });
+  }).finally(() => {
     checked();
     if (state.renewal === renewal) {
       state.renewal = undefined;
@@ -42,7 +46,11 @@ function backoff(
   status?: number,
 ): void {
   state.failures++;
-  state.retryAt = state.now() + retryDelay(state.failures, retryAfter);
+  try {
+    state.retryAt = state.now() + retryDelay(state.failures, retryAfter);
+  } catch {
+    // A clock that throws: no retry time can be set, and nothing is sent until it works.
+  }
   log(state.logger, { event: "renewal", outcome: "failed", code, status });
 }
 
