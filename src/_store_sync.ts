@@ -15,8 +15,32 @@ export function storeError(message: string, cause?: unknown): ArmorApiError {
   return new ArmorApiError("STORE", message, { cause });
 }
 
-/** Bounds a store call by the session's timeout: a stalled store must not hang calls. */
-function bounded<T>(state: SessionState, operation: () => Promise<T>, what: string): Promise<T> {
+/**
+ * Text shaped like a secret a store record holds: a token (32 characters of `[a-z0-9]`),
+ * a salt or a verifier (hex). A store's error may quote a record this session never
+ * read (another session's token): such a cause is withheld whole.
+ */
+const STORED_SECRET_SHAPE = /[a-z0-9]{32,}/;
+
+/** The secrets this session knows of: its tokens, and those of a record it writes. */
+function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {
+  const secrets = [state.token?.accessToken, state.previousToken, state.rejectedToken];
+  if (value !== undefined) {
+    secrets.push(value.token?.accessToken, value.login?.verifier, value.login?.salt);
+  }
+  return secrets.filter((secret): secret is string => typeof secret === "string");
+}
+
+/**
+ * Bounds a store call by the session's timeout: a stalled store must not hang calls.
+ * `value` is what a write writes: its secrets are kept out of the error too.
+ */
+function bounded<T>(
+  state: SessionState,
+  operation: () => Promise<T>,
+  what: string,
+  value?: ArmorStoredSession,
+): Promise<T> {
   let id: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     id = setTimeout(
@@ -31,11 +55,12 @@ function bounded<T>(state: SessionState, operation: () => Promise<T>, what: stri
     pending = Promise.reject(error);
   }
   const typed = pending.catch((error) => {
-    if (error instanceof ArmorApiError) throw error;
-    // A store's error may quote what it holds: keep no token in the cause.
-    const secrets = [state.token?.accessToken, state.previousToken, state.rejectedToken]
-      .filter((secret): secret is string => secret !== undefined);
-    throw storeError(`The token store failed ${what}`, scrubCause(error, secrets));
+    // A store's error may quote what it holds or was given (Upstash's and Vercel KV's
+    // clients put the command and its value in the message): keep no secret in the
+    // cause, this session's or any other's.
+    const cause = scrubCause(error, secretsOf(state, value), STORED_SECRET_SHAPE);
+    if (error instanceof ArmorApiError && cause === error) throw error;
+    throw storeError(`The token store failed ${what}`, cause);
   });
   return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
 }
@@ -110,7 +135,7 @@ export function storeSet(
   value: ArmorStoredSession | undefined,
   version: string | null,
 ): Promise<string | null> {
-  return bounded(state, () => state.store.set(state.key, value, version), "a write");
+  return bounded(state, () => state.store.set(state.key, value, version), "a write", value);
 }
 
 /** Reads the store, or `undefined` when it fails: a local token stays usable. */

@@ -80,3 +80,71 @@ Deno.test("a renewal does not adopt a stored token whose lifetime is longer than
   assert.notEqual(session.token, own, "the session renewed its own token instead");
   await session.disconnect();
 });
+
+// ---- issue 16 item 3: a store's error never hands another session's secret over ---------
+
+/**
+ * A store that fails the way Upstash's and Vercel KV's clients do: the error message
+ * quotes the command, with the value it was given or the value it read.
+ */
+function quotingStore(inner: MemoryTokenStore) {
+  const fail = { reads: false, writes: false };
+  const store = {
+    get: async (key: string) => {
+      const entry = await inner.get(key);
+      if (!fail.reads) return entry;
+      throw new Error(`WRONGTYPE ["GET","${key}"] held ${JSON.stringify(entry?.value)}`);
+    },
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      if (!fail.writes) return inner.set(key, value, version);
+      const error = new Error(`Command failed: ["SET","${key}",${JSON.stringify(value)}]`);
+      return Promise.reject(new Error("Upstash request failed", { cause: error }));
+    },
+  };
+  return { store, fail };
+}
+
+/** Every secret a stored record holds: its token and its login verifier. */
+function secretsOf(value: ArmorStoredSession): string[] {
+  return [value.token!.accessToken, value.login!.verifier];
+}
+
+Deno.test("a wrong password on a store whose write error quotes the value gets no secret of the owner", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  const { store, fail } = quotingStore(inner);
+  const owner = await connect(server, { store });
+  const record = (await inner.get(owner.storeKey))!.value;
+  const secrets = secretsOf(record);
+  assert.equal(secrets[0], owner.token);
+
+  fail.writes = true;
+  const error = await connect(server, { store, password: "wrong-password" }).catch((e) => e);
+  assert.equal(error.code, "STORE", String(error));
+  const shown = Deno.inspect(error, { depth: Infinity, showHidden: true }) + error.stack +
+    JSON.stringify(error);
+  for (const secret of secrets) assert.ok(!shown.includes(secret), "the owner's secret leaked");
+  assert.ok(error.cause instanceof Error, "the cause is kept, with its details withheld");
+  assert.ok(owner.isActive() && server.mock.isTokenValid(owner.token));
+  await owner.disconnect();
+});
+
+Deno.test("a wrong password on a store whose read error quotes the record gets no secret of the owner", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  const { store, fail } = quotingStore(inner);
+  const owner = await connect(server, { store });
+  const secrets = secretsOf((await inner.get(owner.storeKey))!.value);
+
+  fail.reads = true;
+  const error = await connect(server, { store, password: "wrong-password" }).catch((e) => e);
+  assert.equal(error.code, "STORE", String(error));
+  const shown = Deno.inspect(error, { depth: Infinity, showHidden: true }) + error.stack;
+  for (const secret of secrets) assert.ok(!shown.includes(secret), "the owner's secret leaked");
+  // A store error with no secret in it keeps its details.
+  const plain = { get: () => Promise.reject(new Error("ECONNREFUSED 127.0.0.1:6379")) };
+  const down = await connect(server, { store: { ...store, ...plain } }).catch((e) => e);
+  assert.equal(down.cause?.message, "ECONNREFUSED 127.0.0.1:6379");
+  fail.reads = false;
+  await owner.disconnect();
+});
