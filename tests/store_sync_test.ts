@@ -3,7 +3,7 @@
 // the mock Armor API on a loopback socket and real stores.
 
 import assert from "node:assert/strict";
-import { ArmorSession, type ArmorStoredSession, MemoryTokenStore } from "../mod.ts";
+import { ArmorSession, type ArmorStoredSession, KvTokenStore, MemoryTokenStore } from "../mod.ts";
 import { DEFAULT_MOCK_USER } from "../src/testing/mod.ts";
 import { MAX_SESSION_MINUTES } from "../src/renewal.ts";
 import { connect, MINUTE, serve, SESSION_MS, START } from "./_session.ts";
@@ -147,4 +147,45 @@ Deno.test("a wrong password on a store whose read error quotes the record gets n
   assert.equal(down.cause?.message, "ECONNREFUSED 127.0.0.1:6379");
   fail.reads = false;
   await owner.disconnect();
+});
+
+// ---- issue 16 item 7: a revoked token of a trimmed identity is forgotten ---------------
+
+const BIG_USER = {
+  username: "big@example.com",
+  password: "big-password",
+  // Over the store's identity cap (16 KiB of JSON): stored as the user name only.
+  accounts: Array.from({ length: 1_000 }, (_, i) => ({ id: 10_000 + i, name: `Customer ${i}` })),
+  departments: [],
+  permissions: {},
+  features: [],
+};
+
+Deno.test("a revoked stored token of a trimmed identity is forgotten and connect logs in afresh", async () => {
+  await using server = await serve({ users: [BIG_USER] });
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new KvTokenStore(kv);
+    const options = { store, username: BIG_USER.username, password: BIG_USER.password };
+    const first = await connect(server, options);
+    const stored = await store.get(first.storeKey);
+    assert.equal(stored?.value.identityTrimmed, true, "the identity was stored trimmed");
+
+    // The stored token is revoked (an admin ended the session, a password change).
+    server.mock.revokeToken(first.token);
+    const second = await connect(server, options);
+    assert.notEqual(second.token, first.token);
+    assert.ok(server.mock.isTokenValid(second.token));
+    assert.equal(second.accounts.length, 1_000);
+    assert.equal(server.mock.count("/auth/authorize"), 2);
+    assert.equal((await store.get(first.storeKey))?.value.token?.accessToken, second.token);
+
+    // The next connect reuses the fresh login.
+    const third = await connect(server, options);
+    assert.equal(third.token, second.token);
+    assert.equal(server.mock.count("/auth/authorize"), 2);
+    await second.disconnect();
+  } finally {
+    kv.close();
+  }
 });
