@@ -24,6 +24,8 @@ import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
 import type { ArmorConnectOptions } from "./session_options.ts";
 import {
   adopt,
+  claimSet,
+  dropClaim,
   forget,
   isLive,
   owned,
@@ -193,7 +195,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       continue;
     }
     base = value === undefined ? {} : withoutClaim(value);
-    claimed = await storeSet(
+    claimed = await claimSet(
       state,
       { ...base, claim: { owner: state.owner, purpose: "login", until: now + claimFor } },
       entry?.version ?? null,
@@ -209,7 +211,8 @@ export async function login(state: SessionState, request: LoginRequest): Promise
     try {
       await storeSet(state, base, claimed);
     } catch {
-      // The claim lapses by itself.
+      // The outcome is unknown: remove the claim if the store still shows it.
+      await dropClaim(state);
     }
   };
   let token: LocalToken;

@@ -5,7 +5,16 @@
 
 import { log } from "./_http.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
-import { adopt, forget, owned, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
+import {
+  adopt,
+  claimSet,
+  dropClaim,
+  forget,
+  owned,
+  storeGet,
+  storeSet,
+  withoutClaim,
+} from "./_store_sync.ts";
 import { reissueToken } from "./_token_core.ts";
 import { ArmorApiError, type ArmorApiErrorCode } from "./errors.ts";
 import { CLAIM_GRACE_MS, CLAIM_RETRY_MS, retryDelay } from "./renewal.ts";
@@ -81,7 +90,7 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
       return;
     }
     base = value ?? { token: { ...mine }, identity: state.identity };
-    claimed = await storeSet(
+    claimed = await claimSet(
       state,
       {
         ...base,
@@ -105,7 +114,8 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
     try {
       await storeSet(state, withoutClaim(base!), claimed);
     } catch {
-      // The claim lapses by itself.
+      // The outcome is unknown: remove the claim if the store still shows it.
+      await dropClaim(state);
     }
   };
   if (stale()) return await release();

@@ -33,26 +33,34 @@ function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {
 
 /**
  * Bounds a store call by the session's timeout: a stalled store must not hang calls.
- * `value` is what a write writes: its secrets are kept out of the error too.
+ * `value` is what a write writes: its secrets are kept out of the error too. `onLate`
+ * gets the answer that came after the timeout, if one does.
  */
 function bounded<T>(
   state: SessionState,
   operation: () => Promise<T>,
   what: string,
   value?: ArmorStoredSession,
+  onLate?: (answer: T) => void,
 ): Promise<T> {
   let id: ReturnType<typeof setTimeout> | undefined;
+  let late = false;
   const timeout = new Promise<never>((_, reject) => {
-    id = setTimeout(
-      () => reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`)),
-      state.timeout,
-    );
+    id = setTimeout(() => {
+      late = true;
+      reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`));
+    }, state.timeout);
   });
   let pending: Promise<T>;
   try {
     pending = Promise.resolve(operation());
   } catch (error) {
     pending = Promise.reject(error);
+  }
+  if (onLate !== undefined) {
+    pending.then((answer) => {
+      if (late) onLate(answer);
+    }, () => {});
   }
   const typed = pending.catch((error) => {
     // A store's error may quote what it holds or was given (Upstash's and Vercel KV's
@@ -136,6 +144,48 @@ export function storeSet(
   version: string | null,
 ): Promise<string | null> {
   return bounded(state, () => state.store.set(state.key, value, version), "a write", value);
+}
+
+/**
+ * Writes a claim (`value` holds it) over `version`. When the write's outcome is unknown
+ * (it failed, or did not answer in time, but may have landed), the claim is given back,
+ * best effort: at once when the store shows it, and when a late answer brings the
+ * version it wrote. Others then need not wait for it to lapse.
+ */
+export async function claimSet(
+  state: SessionState,
+  value: ArmorStoredSession,
+  version: string | null,
+): Promise<string | null> {
+  const giveBackLate = (written: string | null) => {
+    if (written !== null) storeSet(state, withoutClaim(value), written).catch(() => {});
+  };
+  try {
+    return await bounded(
+      state,
+      () => state.store.set(state.key, value, version),
+      "a write",
+      value,
+      giveBackLate,
+    );
+  } catch (error) {
+    await dropClaim(state);
+    throw error;
+  }
+}
+
+/**
+ * Removes this session's claim when the store holds one (check-and-set, so nothing
+ * written since is lost). Best effort: it never throws, and an unreleased claim lapses.
+ */
+export async function dropClaim(state: SessionState): Promise<void> {
+  try {
+    const entry = await storeGet(state);
+    if (entry === undefined || entry.value.claim?.owner !== state.owner) return;
+    await storeSet(state, withoutClaim(entry.value), entry.version);
+  } catch {
+    // The claim lapses by itself.
+  }
 }
 
 /** Reads the store, or `undefined` when it fails: a local token stays usable. */

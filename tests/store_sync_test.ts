@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import { ArmorSession, type ArmorStoredSession, KvTokenStore, MemoryTokenStore } from "../mod.ts";
 import { DEFAULT_MOCK_USER } from "../src/testing/mod.ts";
 import { MAX_SESSION_MINUTES } from "../src/renewal.ts";
-import { connect, MINUTE, serve, SESSION_MS, START } from "./_session.ts";
+import {
+  callMe,
+  connect,
+  MINUTE,
+  REISSUE,
+  RENEW_AFTER_MS,
+  serve,
+  SESSION_MS,
+  START,
+} from "./_session.ts";
 
 // ---- issue 16 item 10: a record whose times cannot be a session's is not adopted --------
 
@@ -189,3 +198,93 @@ Deno.test("a revoked stored token of a trimmed identity is forgotten and connect
     kv.close();
   }
 });
+
+// ---- issue 16 item 6: a claim whose write's outcome is unknown is given back -----------
+
+const STORE_TIMEOUT_MS = 400;
+
+interface LateWrite {
+  landsAfter: number;
+  answersAfter: number;
+  fails?: boolean;
+}
+
+/**
+ * A store whose next claim write (of `purpose`) lands at `landsAfter` ms and answers at
+ * `answersAfter` ms (after the session's store timeout), or lands and then fails.
+ */
+function lateClaimStore(inner: MemoryTokenStore, purpose: "login" | "renew" = "login") {
+  const pending: Promise<unknown>[] = [];
+  const plan: LateWrite[] = [];
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const store = {
+    get: (key: string) => inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      const next = value?.claim?.purpose === purpose ? plan.shift() : undefined;
+      if (next === undefined) return inner.set(key, value, version);
+      const landed = wait(next.landsAfter).then(() => inner.set(key, value, version));
+      const answer = landed.then(async (written) => {
+        await wait(next.answersAfter - next.landsAfter);
+        if (next.fails) throw new Error("ECONNRESET: the connection closed before the answer");
+        return written;
+      });
+      pending.push(answer.catch(() => {}));
+      return answer;
+    },
+  };
+  return { store, plan, settled: () => Promise.all(pending) };
+}
+
+const LATE_CLAIMS: [string, LateWrite][] = [
+  ["lands at once, answers after the timeout", { landsAfter: 0, answersAfter: 700 }],
+  ["lands after the timeout, answers later", { landsAfter: 500, answersAfter: 700 }],
+  ["lands, then fails", { landsAfter: 0, answersAfter: 0, fails: true }],
+];
+
+for (const [name, timing] of LATE_CLAIMS) {
+  Deno.test(`a login claim whose write ${name} is given back: the next connect does not wait`, async () => {
+    await using server = await serve();
+    const inner = new MemoryTokenStore();
+    const { store, plan, settled } = lateClaimStore(inner);
+    const options = { store, timeout: STORE_TIMEOUT_MS };
+    plan.push(timing);
+    const error = await connect(server, options).catch((e) => e);
+    assert.equal(error.code, "STORE", String(error));
+    await settled();
+    // Every other connect for the user goes ahead (it would wait about four minutes for
+    // a claim left behind: the authorize timeout, two store timeouts and a grace).
+    const started = performance.now();
+    const next = await connect(server, { ...options, signal: AbortSignal.timeout(5_000) });
+    assert.ok(next.isActive());
+    assert.ok(performance.now() - started < 3_000, `waited ${performance.now() - started} ms`);
+    const stored = (await inner.get(next.storeKey))!.value;
+    assert.equal(stored.claim, undefined);
+    assert.equal(stored.token?.accessToken, next.token);
+    await next.disconnect();
+  });
+}
+
+for (const [name, timing] of LATE_CLAIMS) {
+  Deno.test(`a renewal claim whose write ${name} is given back: another session renews`, async () => {
+    await using server = await serve();
+    const inner = new MemoryTokenStore();
+    const { store, plan, settled } = lateClaimStore(inner, "renew");
+    const options = { store, timeout: STORE_TIMEOUT_MS };
+    const a = await connect(server, options);
+    const b = await connect(server, options);
+    server.mock.clock.advance(RENEW_AFTER_MS + 1);
+    plan.push(timing);
+    await callMe(server, a); // a's renewal claim goes wrong: it backs off
+    await a.idle();
+    await settled();
+    assert.equal(server.mock.count(REISSUE), 0);
+    // b renews now (the mock's clock has not moved), not once a's claim lapses.
+    await callMe(server, b);
+    await b.idle();
+    assert.equal(server.mock.count(REISSUE), 1, "b waited for a claim left behind");
+    assert.ok(server.mock.isTokenValid(b.token));
+    assert.equal((await inner.get(b.storeKey))!.value.claim, undefined);
+    await a.disconnect();
+    await b.disconnect();
+  });
+}
