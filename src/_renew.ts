@@ -106,8 +106,9 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
       state.retryAt = now + CLAIM_RETRY_MS;
       return;
     }
-  } catch {
-    backoff(state, undefined, "STORE");
+  } catch (error) {
+    // The store failed (`STORE`), or the clock threw while the store was read.
+    backoff(state, undefined, error instanceof ArmorApiError ? error.code : "UNKNOWN");
     return;
   }
   const release = async () => {

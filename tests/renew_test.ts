@@ -1,7 +1,7 @@
 // The background renewal (src/_renew.ts): what the third review (issue 16) found.
 
 import assert from "node:assert/strict";
-import { type ArmorTokenStore, MemoryTokenStore } from "../mod.ts";
+import { type ArmorLogRecord, type ArmorTokenStore, MemoryTokenStore } from "../mod.ts";
 import { callMe, connect, MINUTE, RENEW_AFTER_MS, serve } from "./_session.ts";
 
 Deno.test("a clock that throws during a background renewal: no unhandled rejection, idle() resolves", async () => {
@@ -25,8 +25,10 @@ Deno.test("a clock that throws during a background renewal: no unhandled rejecti
   };
   globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
+    const records: ArmorLogRecord[] = [];
     const session = await connect(server, {
       store,
+      logger: (record) => records.push(record),
       now: () => {
         if (broken) throw new Error("clock broke");
         return clock.now();
@@ -47,6 +49,8 @@ Deno.test("a clock that throws during a background renewal: no unhandled rejecti
     assert.equal(await idle, "resolved", "idle() must never reject");
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(unhandled, []);
+    const failed = records.filter((r) => r.event === "renewal" && r.outcome === "failed");
+    assert.deepEqual(failed.map((r) => r.code), ["UNKNOWN", "UNKNOWN"]);
 
     // Once the clock works again, the session renews and calls go out.
     breakOnRead = false;
