@@ -101,6 +101,7 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
         },
       },
       entry?.version ?? null,
+      false, // callers waiting for this renewal need not wait for the clean-up
     );
     if (claimed === null) {
       state.retryAt = now + CLAIM_RETRY_MS;
@@ -115,8 +116,9 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
     try {
       await storeSet(state, withoutClaim(base!), claimed);
     } catch {
-      // The outcome is unknown: remove the claim if the store still shows it.
-      await dropClaim(state);
+      // The outcome is unknown: remove the claim if the store still shows it, in the
+      // background (callers waiting for this renewal need not wait for the clean-up).
+      void dropClaim(state);
     }
   };
   if (stale()) return await release();

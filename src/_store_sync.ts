@@ -150,12 +150,14 @@ export function storeSet(
  * Writes a claim (`value` holds it) over `version`. When the write's outcome is unknown
  * (it failed, or did not answer in time, but may have landed), the claim is given back,
  * best effort: at once when the store shows it, and when a late answer brings the
- * version it wrote. Others then need not wait for it to lapse.
+ * version it wrote. Others then need not wait for it to lapse. With `awaitRelease`
+ * false, the failure is reported without waiting for the first of these.
  */
 export async function claimSet(
   state: SessionState,
   value: ArmorStoredSession,
   version: string | null,
+  awaitRelease = true,
 ): Promise<string | null> {
   const giveBackLate = (written: string | null) => {
     if (written !== null) storeSet(state, withoutClaim(value), written).catch(() => {});
@@ -169,7 +171,8 @@ export async function claimSet(
       giveBackLate,
     );
   } catch (error) {
-    await dropClaim(state);
+    const release = dropClaim(state);
+    if (awaitRelease) await release;
     throw error;
   }
 }

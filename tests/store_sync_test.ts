@@ -288,3 +288,58 @@ for (const [name, timing] of LATE_CLAIMS) {
     await b.disconnect();
   });
 }
+
+/** A store that refuses (without writing) its next write that `matches`. */
+function refusingStore(inner: MemoryTokenStore) {
+  let matches: ((value: ArmorStoredSession | undefined) => boolean) | undefined;
+  const store = {
+    get: (key: string) => inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      if (matches?.(value)) {
+        matches = undefined;
+        return Promise.reject(new Error("ETIMEDOUT: no answer from the store"));
+      }
+      return inner.set(key, value, version);
+    },
+  };
+  return { store, refuseNext: (match: typeof matches) => matches = match };
+}
+
+Deno.test("a login claim whose give-back fails is removed: the next connect does not wait", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  const { store, refuseNext } = refusingStore(inner);
+  const options = { store, timeout: STORE_TIMEOUT_MS };
+  // A wrong password: the login fails, and the write that gives its claim back fails too.
+  refuseNext((value) => value !== undefined && value.claim === undefined);
+  const error = await connect(server, { ...options, password: "wrong-password" }).catch((e) => e);
+  assert.equal(error.status, 401, String(error));
+  const started = performance.now();
+  const next = await connect(server, { ...options, signal: AbortSignal.timeout(5_000) });
+  assert.ok(performance.now() - started < 3_000, `waited ${performance.now() - started} ms`);
+  assert.equal((await inner.get(next.storeKey))!.value.claim, undefined);
+  await next.disconnect();
+});
+
+Deno.test("a renewal claim whose give-back fails is removed: another session renews", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  const { store, refuseNext } = refusingStore(inner);
+  const options = { store, timeout: STORE_TIMEOUT_MS };
+  const a = await connect(server, options);
+  const b = await connect(server, options);
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  // a's reissue fails, and so does the write that gives its claim back.
+  server.mock.inject({ path: REISSUE, status: 503, body: {}, times: 1 });
+  refuseNext((value) => value !== undefined && value.claim === undefined);
+  await callMe(server, a);
+  await a.idle();
+  assert.equal(server.mock.count(REISSUE), 1);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the clean-up runs in the background
+  await callMe(server, b);
+  await b.idle();
+  assert.equal(server.mock.count(REISSUE), 2, "b waited for a claim left behind");
+  assert.ok(server.mock.isTokenValid(b.token));
+  await a.disconnect();
+  await b.disconnect();
+});
