@@ -22,7 +22,18 @@ import {
 } from "./_validate.ts";
 import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
 import type { ArmorConnectOptions } from "./session_options.ts";
-import { adopt, isLive, owned, publish, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
+import {
+  adopt,
+  claimSet,
+  dropClaim,
+  forget,
+  isLive,
+  owned,
+  publish,
+  storeGet,
+  storeSet,
+  withoutClaim,
+} from "./_store_sync.ts";
 import { jsonPost, redeemCode } from "./_token_core.ts";
 import { makeLogin, sameLogin } from "./_verifier.ts";
 import { ArmorApiError, InvalidField } from "./errors.ts";
@@ -136,6 +147,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   const realStart = performance.now();
   let claimed: string | null = null;
   let base: ArmorStoredSession = {};
+  let forgotten = false;
   for (let attempts = 0;;) {
     if (signal?.aborted) throw aborted(signal.reason);
     const entry = await storeGet(state);
@@ -151,12 +163,24 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       if (adopt(state, entry)) {
         if (value!.identityTrimmed || state.identity === undefined) {
           // The store kept the user name only: read the whole identity with the token.
-          state.identity = await readIdentity(
-            state,
-            fhAuthorization(state.token!.accessToken),
-            [state.token!.accessToken, password],
-            transportOf(state, signal),
-          );
+          const accessToken = state.token!.accessToken;
+          try {
+            state.identity = await readIdentity(
+              state,
+              fhAuthorization(accessToken),
+              [accessToken, password],
+              transportOf(state, signal),
+            );
+          } catch (error) {
+            if (forgotten || !(error instanceof ArmorApiError && error.status === 401)) throw error;
+            // The stored token was revoked: forget it (while it is still the stored one)
+            // and log in afresh, as a login whose identity was stored whole would.
+            forgotten = true;
+            state.rejectedToken = accessToken;
+            state.end("rejected");
+            await forget(state, accessToken);
+            continue;
+          }
         }
         state.chooseAccount(accountId, `${username}'s`);
         return;
@@ -171,7 +195,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       continue;
     }
     base = value === undefined ? {} : withoutClaim(value);
-    claimed = await storeSet(
+    claimed = await claimSet(
       state,
       { ...base, claim: { owner: state.owner, purpose: "login", until: now + claimFor } },
       entry?.version ?? null,
@@ -187,7 +211,8 @@ export async function login(state: SessionState, request: LoginRequest): Promise
     try {
       await storeSet(state, base, claimed);
     } catch {
-      // The claim lapses by itself.
+      // The outcome is unknown: remove the claim if the store still shows it.
+      await dropClaim(state);
     }
   };
   let token: LocalToken;

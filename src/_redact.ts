@@ -3,11 +3,11 @@
 /** What a secret is replaced with wherever the module shows a request. */
 export const REDACTED = "[REDACTED]";
 
-/** True when `text` contains one of `secrets`. */
-function leaks(text: unknown, secrets: readonly string[]): boolean {
+/** True when `text` contains one of `secrets`, or text of the secrets' `shape`. */
+function leaks(text: unknown, secrets: readonly string[], shape?: RegExp): boolean {
   if (typeof text !== "string") return false;
   for (const secret of secrets) if (secret !== "" && text.includes(secret)) return true;
-  return false;
+  return shape !== undefined && shape.test(text);
 }
 
 /** Each secret as written raw, inside a JSON string, and URL-encoded. */
@@ -34,26 +34,27 @@ const SCRUB_BUDGET = 1_000;
 function shows(
   value: unknown,
   secrets: readonly string[],
+  shape: RegExp | undefined,
   seen: Set<unknown>,
   budget: { left: number },
 ): boolean {
-  if (typeof value === "string") return leaks(value, secrets);
+  if (typeof value === "string") return leaks(value, secrets, shape);
   if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
   if (seen.has(value)) return false;
   if (--budget.left < 0) return true;
   seen.add(value);
   try {
     const error = value as { message?: unknown; stack?: unknown };
-    if (leaks(error.message, secrets) || leaks(error.stack, secrets)) return true;
+    if (leaks(error.message, secrets, shape) || leaks(error.stack, secrets, shape)) return true;
     if (value instanceof Map || value instanceof Set) {
-      for (const entry of value) if (shows(entry, secrets, seen, budget)) return true;
+      for (const entry of value) if (shows(entry, secrets, shape, seen, budget)) return true;
     }
     for (const key of Reflect.ownKeys(value)) {
-      if (typeof key === "string" && leaks(key, secrets)) return true;
+      if (typeof key === "string" && leaks(key, secrets, shape)) return true;
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
       // Getters are not run: what they would show is unknown, so it is not shown.
       if (descriptor !== undefined && "value" in descriptor) {
-        if (shows(descriptor.value, secrets, seen, budget)) return true;
+        if (shows(descriptor.value, secrets, shape, seen, budget)) return true;
       }
     }
   } catch {
@@ -64,11 +65,12 @@ function shows(
 
 /**
  * Returns `cause` when nothing reachable from it (message, stack, properties, its own
- * causes at any depth) shows a secret; otherwise a plain Error of the same name whose
- * message says why it was replaced.
+ * causes at any depth) shows a secret, or text of the secrets' `shape` (for secrets the
+ * caller cannot name, such as whatever a token store holds); otherwise a plain Error of
+ * the same name whose message says why it was replaced. `shape` must not be global.
  */
-export function scrubCause(cause: unknown, secrets: readonly string[]): unknown {
-  if (!shows(cause, variants(secrets), new Set(), { left: SCRUB_BUDGET })) return cause;
+export function scrubCause(cause: unknown, secrets: readonly string[], shape?: RegExp): unknown {
+  if (!shows(cause, variants(secrets), shape, new Set(), { left: SCRUB_BUDGET })) return cause;
   const replacement = new Error("Details withheld: they contained a secret");
   const name = typeof cause === "object" && cause !== null
     ? (cause as { name?: unknown }).name

@@ -5,7 +5,16 @@
 
 import { log } from "./_http.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
-import { adopt, forget, owned, storeGet, storeSet, withoutClaim } from "./_store_sync.ts";
+import {
+  adopt,
+  claimSet,
+  dropClaim,
+  forget,
+  owned,
+  storeGet,
+  storeSet,
+  withoutClaim,
+} from "./_store_sync.ts";
 import { reissueToken } from "./_token_core.ts";
 import { ArmorApiError, type ArmorApiErrorCode } from "./errors.ts";
 import { CLAIM_GRACE_MS, CLAIM_RETRY_MS, retryDelay } from "./renewal.ts";
@@ -15,7 +24,11 @@ import type { ArmorStoredSession } from "./token_store.ts";
 export function startRenewal(state: SessionState): Promise<void> {
   let checked!: () => void;
   state.renewalChecked = new Promise<void>((resolve) => checked = resolve);
-  const renewal = renewOnce(state, checked).finally(() => {
+  const renewal = renewOnce(state, checked).catch(() => {
+    // Only a clock that throws gets here (every other failure backs off inside): the
+    // renewal fails, and the next call meets the broken clock itself.
+    log(state.logger, { event: "renewal", outcome: "failed", code: "UNKNOWN" });
+  }).finally(() => {
     checked();
     if (state.renewal === renewal) {
       state.renewal = undefined;
@@ -42,7 +55,11 @@ function backoff(
   status?: number,
 ): void {
   state.failures++;
-  state.retryAt = state.now() + retryDelay(state.failures, retryAfter);
+  try {
+    state.retryAt = state.now() + retryDelay(state.failures, retryAfter);
+  } catch {
+    // A clock that throws: no retry time can be set, and nothing is sent until it works.
+  }
   log(state.logger, { event: "renewal", outcome: "failed", code, status });
 }
 
@@ -73,7 +90,7 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
       return;
     }
     base = value ?? { token: { ...mine }, identity: state.identity };
-    claimed = await storeSet(
+    claimed = await claimSet(
       state,
       {
         ...base,
@@ -84,20 +101,24 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
         },
       },
       entry?.version ?? null,
+      false, // callers waiting for this renewal need not wait for the clean-up
     );
     if (claimed === null) {
       state.retryAt = now + CLAIM_RETRY_MS;
       return;
     }
-  } catch {
-    backoff(state, undefined, "STORE");
+  } catch (error) {
+    // The store failed (`STORE`), or the clock threw while the store was read.
+    backoff(state, undefined, error instanceof ArmorApiError ? error.code : "UNKNOWN");
     return;
   }
   const release = async () => {
     try {
       await storeSet(state, withoutClaim(base!), claimed);
     } catch {
-      // The claim lapses by itself.
+      // The outcome is unknown: remove the claim if the store still shows it, in the
+      // background (callers waiting for this renewal need not wait for the clean-up).
+      void dropClaim(state);
     }
   };
   if (stale()) return await release();

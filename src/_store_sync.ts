@@ -6,7 +6,7 @@ import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
 import { describe, isRecord } from "./_validate.ts";
-import { sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
+import { MAX_SESSION_MINUTES, sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
 
@@ -15,14 +15,41 @@ export function storeError(message: string, cause?: unknown): ArmorApiError {
   return new ArmorApiError("STORE", message, { cause });
 }
 
-/** Bounds a store call by the session's timeout: a stalled store must not hang calls. */
-function bounded<T>(state: SessionState, operation: () => Promise<T>, what: string): Promise<T> {
+/**
+ * Text shaped like a secret a store record holds: a token (32 characters of `[a-z0-9]`),
+ * a salt or a verifier (hex). A store's error may quote a record this session never
+ * read (another session's token): such a cause is withheld whole.
+ */
+const STORED_SECRET_SHAPE = /[a-z0-9]{32,}/;
+
+/** The secrets this session knows of: its tokens, and those of a record it writes. */
+function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {
+  const secrets = [state.token?.accessToken, state.previousToken, state.rejectedToken];
+  if (value !== undefined) {
+    secrets.push(value.token?.accessToken, value.login?.verifier, value.login?.salt);
+  }
+  return secrets.filter((secret): secret is string => typeof secret === "string");
+}
+
+/**
+ * Bounds a store call by the session's timeout: a stalled store must not hang calls.
+ * `value` is what a write writes: its secrets are kept out of the error too. `onLate`
+ * gets the answer that came after the timeout, if one does.
+ */
+function bounded<T>(
+  state: SessionState,
+  operation: () => Promise<T>,
+  what: string,
+  value?: ArmorStoredSession,
+  onLate?: (answer: T) => void,
+): Promise<T> {
   let id: ReturnType<typeof setTimeout> | undefined;
+  let late = false;
   const timeout = new Promise<never>((_, reject) => {
-    id = setTimeout(
-      () => reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`)),
-      state.timeout,
-    );
+    id = setTimeout(() => {
+      late = true;
+      reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`));
+    }, state.timeout);
   });
   let pending: Promise<T>;
   try {
@@ -30,12 +57,18 @@ function bounded<T>(state: SessionState, operation: () => Promise<T>, what: stri
   } catch (error) {
     pending = Promise.reject(error);
   }
+  if (onLate !== undefined) {
+    pending.then((answer) => {
+      if (late) onLate(answer);
+    }, () => {});
+  }
   const typed = pending.catch((error) => {
-    if (error instanceof ArmorApiError) throw error;
-    // A store's error may quote what it holds: keep no token in the cause.
-    const secrets = [state.token?.accessToken, state.previousToken, state.rejectedToken]
-      .filter((secret): secret is string => secret !== undefined);
-    throw storeError(`The token store failed ${what}`, scrubCause(error, secrets));
+    // A store's error may quote what it holds or was given (Upstash's and Vercel KV's
+    // clients put the command and its value in the message): keep no secret in the
+    // cause, this session's or any other's.
+    const cause = scrubCause(error, secretsOf(state, value), STORED_SECRET_SHAPE);
+    if (error instanceof ArmorApiError && cause === error) throw error;
+    throw storeError(`The token store failed ${what}`, cause);
   });
   return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
 }
@@ -43,10 +76,15 @@ function bounded<T>(state: SessionState, operation: () => Promise<T>, what: stri
 const finite = (value: unknown): value is number =>
   typeof value === "number" && Number.isFinite(value);
 
+/** The longest lifetime a stored token can have: no session is longer. */
+const MAX_SESSION_MS = MAX_SESSION_MINUTES * 60_000;
+
 /**
  * True when a stored state has the shape this module writes. Anything else (a `null`
- * token, wrong types, a token with CR/LF) is treated as absent and replaced at the next
- * login: a malformed record must not break every connect.
+ * token, wrong types, a token with CR/LF, a token issued after it expires or living
+ * longer than any session can) is treated as absent and replaced at the next login: a
+ * malformed record must not break every connect, nor be adopted (its renewal point
+ * would land after its expiry).
  */
 export function isWellFormed(value: unknown): value is ArmorStoredSession {
   if (!isRecord(value)) return false;
@@ -57,6 +95,8 @@ export function isWellFormed(value: unknown): value is ArmorStoredSession {
       return false;
     }
     if (!finite(token.issuedAt) || !finite(token.expiresAt)) return false;
+    const lifetime = token.expiresAt - token.issuedAt;
+    if (!(lifetime > 0 && lifetime <= MAX_SESSION_MS)) return false;
   }
   if (claim !== undefined) {
     if (!isRecord(claim) || typeof claim.owner !== "string" || !finite(claim.until)) return false;
@@ -103,7 +143,52 @@ export function storeSet(
   value: ArmorStoredSession | undefined,
   version: string | null,
 ): Promise<string | null> {
-  return bounded(state, () => state.store.set(state.key, value, version), "a write");
+  return bounded(state, () => state.store.set(state.key, value, version), "a write", value);
+}
+
+/**
+ * Writes a claim (`value` holds it) over `version`. When the write's outcome is unknown
+ * (it failed, or did not answer in time, but may have landed), the claim is given back,
+ * best effort: at once when the store shows it, and when a late answer brings the
+ * version it wrote. Others then need not wait for it to lapse. With `awaitRelease`
+ * false, the failure is reported without waiting for the first of these.
+ */
+export async function claimSet(
+  state: SessionState,
+  value: ArmorStoredSession,
+  version: string | null,
+  awaitRelease = true,
+): Promise<string | null> {
+  const giveBackLate = (written: string | null) => {
+    if (written !== null) storeSet(state, withoutClaim(value), written).catch(() => {});
+  };
+  try {
+    return await bounded(
+      state,
+      () => state.store.set(state.key, value, version),
+      "a write",
+      value,
+      giveBackLate,
+    );
+  } catch (error) {
+    const release = dropClaim(state);
+    if (awaitRelease) await release;
+    throw error;
+  }
+}
+
+/**
+ * Removes this session's claim when the store holds one (check-and-set, so nothing
+ * written since is lost). Best effort: it never throws, and an unreleased claim lapses.
+ */
+export async function dropClaim(state: SessionState): Promise<void> {
+  try {
+    const entry = await storeGet(state);
+    if (entry === undefined || entry.value.claim?.owner !== state.owner) return;
+    await storeSet(state, withoutClaim(entry.value), entry.version);
+  } catch {
+    // The claim lapses by itself.
+  }
 }
 
 /** Reads the store, or `undefined` when it fails: a local token stays usable. */

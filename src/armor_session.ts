@@ -348,7 +348,7 @@ export class ArmorSession {
    * ```
    */
   async idle(): Promise<void> {
-    while (this.#state.renewal !== undefined) await this.#state.renewal;
+    while (this.#state.renewal !== undefined) await this.#state.renewal.catch(() => {});
   }
 
   /**
