@@ -1,7 +1,7 @@
 // The JSON bodies of the mock in each documented dialect (see armor-api.md): "powershell"
 // is what the ArmorPowerShell fixtures captured from the live API, "openapi" is what
 // Armor's OpenAPI contracts describe.
-import type { MockDialect } from "./mock_armor_api.ts";
+import type { MockDialect } from "./_types.ts";
 import type { AccountProfile, UserProfile } from "./_users.ts";
 
 /** A JSON object body. */

@@ -1,5 +1,5 @@
 // Injected faults: checking them, queueing them and turning them into answers.
-import type { MockDialect, MockFault } from "./mock_armor_api.ts";
+import type { MockDialect, MockFault } from "./_types.ts";
 import { errorBody } from "./_dialects.ts";
 
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);

@@ -1,6 +1,6 @@
 // ARMOR-PSK: checking the signed Authorization header of an API-key request, with Web
 // Crypto. Written from armor-api.md, independently of the client's signing code.
-import type { MockApiKey } from "./mock_armor_api.ts";
+import type { MockApiKey } from "./_types.ts";
 import { toBase64 } from "./_random.ts";
 
 /** How far a timestamp may be from the server's clock, and how long a nonce is remembered. */

@@ -1,6 +1,6 @@
 // The mock's HTTP face: the request log, faults, and the Armor routes in its dialect.
 import { type Context, Hono } from "hono";
-import type { MockRequestRecord } from "./mock_armor_api.ts";
+import type { MockRequestRecord } from "./_types.ts";
 import { authenticate } from "./_auth.ts";
 import {
   authorizeBody,

@@ -1,4 +1,4 @@
-import type { MockAccount, MockFeature, MockUser } from "./mock_armor_api.ts";
+import type { MockAccount, MockFeature, MockUser } from "./_types.ts";
 
 /** An account with every default filled in. */
 export interface AccountProfile {
