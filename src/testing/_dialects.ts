@@ -1,6 +1,6 @@
-// The JSON bodies of the mock in each documented dialect (see armor-api.md): "powershell"
-// is what the ArmorPowerShell fixtures captured from the live API, "openapi" is what
-// Armor's OpenAPI contracts describe.
+// The JSON bodies of the mock in each documented dialect (see armor-api.md): "openapi" is
+// what Armor's OpenAPI contracts describe (the default), "powershell" what the
+// ArmorPowerShell module's fixtures show (several written by hand, not captured).
 import type { MockDialect } from "./_types.ts";
 import type { AccountProfile, UserProfile } from "./_users.ts";
 

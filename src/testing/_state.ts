@@ -78,7 +78,7 @@ export class MockState {
    */
   constructor(options: MockArmorApiOptions, defaultUsers: readonly MockUser[]) {
     const {
-      dialect = "powershell",
+      dialect = "openapi",
       users = defaultUsers,
       clock = new MockClock(),
       codeLifetimeMs = 120_000,

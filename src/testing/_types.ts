@@ -5,34 +5,38 @@ import type { MockClock } from "./mock_clock.ts";
 /**
  * Which documented form of the Armor API a mock serves.
  *
- * - `"powershell"` (the default): the shapes the ArmorPowerShell module captured from the
- *   live API. `GET /me` is PascalCase with the user inside an array
- *   (`{"User": [{"UserName", ...}], "Accounts": [{"ID", ..., "Parent": -1}],
- *   "Departments", "Permissions": [{"<account id>": "1 7 8"}], "Features"}`); the token
- *   calls send `expires_in: 15` (minutes) and `token_type: "Bearer"`; authorize answers
- *   `{"redirect_uri": null, "code", "success": true}`; errors are ASP.NET's
- *   `{"Message"}`, and a refused login is `{"errorCode": "access_denied", "badLogonCount"}`.
- * - `"openapi"`: the shapes of Armor's OpenAPI contracts. `GET /me` is camelCase with the
- *   user as an object (`{"user": {"username", "links": {"userId"}, "passwordExpiry"},
- *   "accounts": [{"id", ..., "parent": null}], "permissions": {"<account id>": ["1"]},
- *   "features"}`); the token calls send `expires_in: 900` (seconds) and
- *   `token_type: "FH-AUTH"`; authorize answers `{"code", "expiresIn": 120}`; errors are
- *   `{"error", "error_description", "status"}`.
+ * - `"openapi"` (the default): the shapes of Armor's OpenAPI contracts, the better
+ *   evidenced form (the real clients that read `/me` read it this way). `GET /me` is
+ *   camelCase with the user as an object (`{"user": {"username", "links": {"userId"},
+ *   "passwordExpiry"}, "accounts": [{"id", ..., "parent": null}], "permissions":
+ *   {"<account id>": ["1"]}, "features"}`); the token calls send `expires_in: 900`
+ *   (seconds) and `token_type: "FH-AUTH"`; authorize answers `{"code", "expiresIn": 120}`;
+ *   errors are `{"error", "error_description", "status"}`, and a 500 from `/auth/token`
+ *   has the shape seen from Armor, `{"ErrorCode", "Message", "Detail", "ReferenceId"}`.
+ * - `"powershell"`: the shapes of the ArmorPowerShell module's test fixtures, several of
+ *   which its authors wrote by hand from the module's PowerShell classes rather than
+ *   captured from the live API; use it to check that a client also copes with them.
+ *   `GET /me` is PascalCase with the user inside an array (`{"User": [{"UserName", ...}],
+ *   "Accounts": [{"ID", ..., "Parent": -1}], "Departments", "Permissions":
+ *   [{"<account id>": "1 7 8"}], "Features"}`); the token calls send `expires_in: 15`
+ *   (minutes) and `token_type: "Bearer"`; authorize answers `{"redirect_uri": null,
+ *   "code", "success": true}`; errors are ASP.NET's `{"Message"}`, and a refused login is
+ *   `{"errorCode": "access_denied", "badLogonCount"}`.
  *
  * `GET /accounts` is the same in both: an array of `{"id", "name", "currency"` (padded
  * with spaces to 10 characters)`, "status", "parent"` (-1 for a root)`, "products",
  * "accountType", "isSynced", "isFreeTrial"}`.
  *
- * @example Pick the OpenAPI dialect
+ * @example Pick the PowerShell fixtures' dialect
  * ```ts
  * import assert from "node:assert/strict";
  * import { createMockArmorApi, type MockDialect } from "@armor-api/auth/testing";
  *
- * const dialect: MockDialect = "openapi";
+ * const dialect: MockDialect = "powershell";
  * const mock = createMockArmorApi({ dialect });
  * const res = await mock.app.request("/me");
  * assert.equal(res.status, 401);
- * assert.equal((await res.json()).error, "invalid_token");
+ * assert.equal((await res.json()).Message, "Authorization has been denied for this request.");
  * ```
  */
 export type MockDialect = "powershell" | "openapi";
@@ -59,7 +63,7 @@ export type MockDialect = "powershell" | "openapi";
  * const mock = createMockArmorApi({
  *   users: [{ username: "a@example.com", password: "pw", accounts: [account] }],
  * });
- * assert.equal(mock.dialect, "powershell");
+ * assert.equal(mock.dialect, "openapi");
  * ```
  */
 export interface MockAccount {
@@ -186,16 +190,20 @@ export interface MockUser {
 /**
  * An API key the mock accepts in `Authorization: ARMOR-PSK <id>:<signature>:<nonce>:<timestamp>`.
  *
- * The mock checks each signed request as Armor documents: the signature is
- * base64(HMAC-SHA512(key = the UTF-8 bytes of `secret`, message = id + METHOD + path +
- * nonce + timestamp + body part)), where the path has no query and the body part is empty
- * without a body, else base64(SHA-512(body bytes)) (the digest Armor's published samples
- * use); the timestamp (Unix seconds) must be within 5 minutes of the mock clock; the
- * nonce (at most 128 characters, no colon) must not have been used with the key in the
- * last 5 minutes. Failures are answered 401 with the error codes `unknown_key`,
- * `invalid_signature`, `stale_timestamp`, `replayed_nonce`, or `invalid_token` for a
- * malformed header. A key reaches `/me` and `/accounts` (with `X-Account-Context`
- * checked) but gets 403 on the user-key, password and user-security endpoints.
+ * The mock checks each signed request as Armor's OpenAPI ARMOR-PSK contract documents:
+ * the signature is base64(HMAC-SHA512(key = the UTF-8 bytes of `secret`, message = id +
+ * METHOD + path + nonce + timestamp + body part)), where the path is the URL path as sent
+ * (percent-encoding kept, no query) and the body part is empty without a body, else set
+ * by the key's {@linkcode MockApiKey.bodySigning}: the raw body bytes (`"raw"`, the
+ * default) or base64(SHA-512(body bytes)) (`"sha512"`). The timestamp (Unix seconds) must
+ * be within 5 minutes of the mock clock, either way; the nonce (1 to 128 characters, no
+ * colon or space: a UUID with or without dashes, 10 random letters and digits...) must
+ * not have been used with the key while a header carrying it could still be accepted,
+ * that is until 5 minutes past the later of its timestamp and its first use. Failures are
+ * answered 401 with the error codes `unknown_key`, `invalid_signature`, `stale_timestamp`,
+ * `replayed_nonce`, or `invalid_token` for a malformed header. A key reaches `/me` and
+ * `/accounts` (with `X-Account-Context` checked) but gets 403 on the user-key, password
+ * and user-security endpoints.
  *
  * @example Call `/me` with a key
  * ```ts
@@ -218,7 +226,30 @@ export interface MockUser {
  *   },
  * });
  * assert.equal(res.status, 200);
- * assert.equal((await res.json()).User[0].UserName, "demo@example.com");
+ * assert.equal((await res.json()).user.username, "demo@example.com");
+ * ```
+ *
+ * @example A key whose bodies are signed by their SHA-512 digest
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHash, createHmac } from "node:crypto";
+ * import { createMockArmorApi, MockClock } from "@armor-api/auth/testing";
+ *
+ * const key = { id: "ci-key", secret: "s3cret", bodySigning: "sha512" as const };
+ * const clock = new MockClock(1_528_140_529_000);
+ * const mock = createMockArmorApi({ apiKeys: [key], clock });
+ * const body = JSON.stringify({ name: "ci" });
+ * const digest = createHash("sha512").update(body).digest("base64");
+ * const timestamp = String(Math.floor(clock.now() / 1000));
+ * const signature = createHmac("sha512", key.secret)
+ *   .update(key.id + "POST" + "/users/1/keys" + "n0nce" + timestamp + digest)
+ *   .digest("base64");
+ * const res = await mock.app.request("/users/1/keys", {
+ *   method: "POST",
+ *   headers: { Authorization: `ARMOR-PSK ${key.id}:${signature}:n0nce:${timestamp}` },
+ *   body,
+ * });
+ * assert.equal(res.status, 403); // signed right, but keys cannot manage user keys
  * ```
  */
 export interface MockApiKey {
@@ -228,6 +259,13 @@ export interface MockApiKey {
   secret: string;
   /** The user the key acts for; defaults to the first of the mock's users. */
   username?: string;
+  /**
+   * How the key's signatures cover a request body: `"raw"` (the default), the body bytes
+   * as sent, per Armor's OpenAPI ARMOR-PSK contract and knowledge base; `"sha512"`,
+   * base64(SHA-512(body bytes)) in their place, as a community Go client signs. A request
+   * without a body signs an empty body part either way.
+   */
+  bodySigning?: "raw" | "sha512";
 }
 
 /**
@@ -237,8 +275,12 @@ export interface MockApiKey {
  * `status` (default 500), `headers`, and `body`. A string or `Uint8Array` body is sent as
  * it is (a string as `text/plain` unless `headers` names a content type), `null` sends
  * no body, any other value is sent as JSON; without a `body` the mock sends its
- * dialect's error body, e.g. `{"Message": "Injected fault (HTTP <status>)"}`. A fault
- * with only `delayMs` lets the real route answer after the delay.
+ * dialect's error body, e.g. `{"error": "injected_fault", "error_description":
+ * "Injected fault (HTTP <status>)", "status"}` or `{"Message": "Injected fault (HTTP
+ * <status>)"}`, except that in the OpenAPI dialect a 500 from `/auth/token` has the shape
+ * Armor's server was seen to send, with a fresh reference id: `{"ErrorCode", "Message",
+ * "Detail", "ReferenceId"}`. A fault with only `delayMs` lets the real route answer after
+ * the delay.
  *
  * @example Fail the next reissue with a 503, then let it work again
  * ```ts
@@ -347,7 +389,7 @@ export interface MockArmorApiApp {
  * ```
  */
 export interface MockArmorApiOptions {
-  /** Which documented shapes to serve; defaults to `"powershell"` (see {@linkcode MockDialect}). */
+  /** Which documented shapes to serve; defaults to `"openapi"` (see {@linkcode MockDialect}). */
   dialect?: MockDialect;
   /** The users the mock accepts; defaults to {@linkcode DEFAULT_MOCK_USER} only. */
   users?: MockUser[];

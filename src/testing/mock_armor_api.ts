@@ -89,8 +89,8 @@ export const DEFAULT_MOCK_USER: MockUser = Object.freeze({
  *   headers: { Authorization: `FH-AUTH ${access_token}`, "X-Account-Context": "1001" },
  * });
  * const body = await me.json();
- * assert.equal(body.User[0].UserName, "demo@example.com");
- * assert.equal(body.Accounts[0].ID, 1001);
+ * assert.equal(body.user.username, "demo@example.com");
+ * assert.equal(body.accounts[0].id, 1001);
  * assert.equal(mock.count("/auth/token"), 1);
  * ```
  */
@@ -125,13 +125,13 @@ export class MockArmorApi {
   /**
    * The documented shapes this mock serves.
    *
-   * @example The default is the PowerShell dialect
+   * @example The default is the OpenAPI dialect
    * ```ts
    * import assert from "node:assert/strict";
    * import { createMockArmorApi } from "@armor-api/auth/testing";
    *
-   * assert.equal(createMockArmorApi().dialect, "powershell");
-   * assert.equal(createMockArmorApi({ dialect: "openapi" }).dialect, "openapi");
+   * assert.equal(createMockArmorApi().dialect, "openapi");
+   * assert.equal(createMockArmorApi({ dialect: "powershell" }).dialect, "powershell");
    * ```
    */
   readonly dialect: MockDialect;

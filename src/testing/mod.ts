@@ -5,12 +5,12 @@
  * serve it on a loopback port with {@linkcode serveMockArmorApi}.
  *
  * The mock serves the shapes Armor's public sources document, never shapes made to suit
- * a client, in one of two dialects ({@linkcode MockDialect}): `"powershell"` (the
- * default), as the ArmorPowerShell module captured the live API (PascalCase `/me` with
- * the user inside an array, `expires_in: 15` minutes, `token_type: "Bearer"`, ASP.NET
- * `{"Message"}` errors), and `"openapi"`, as Armor's OpenAPI contracts describe it
- * (camelCase `/me` with the user as an object, `expires_in: 900` seconds,
- * `token_type: "FH-AUTH"`, `{"error", "error_description", "status"}` errors).
+ * a client, in one of two dialects ({@linkcode MockDialect}): `"openapi"` (the default),
+ * as Armor's OpenAPI contracts describe it (camelCase `/me` with the user as an object,
+ * `expires_in: 900` seconds, `token_type: "FH-AUTH"`, `{"error", "error_description",
+ * "status"}` errors), and `"powershell"`, the shapes of the ArmorPowerShell module's
+ * hand-written test fixtures (PascalCase `/me` with the user inside an array,
+ * `expires_in: 15` minutes, `token_type: "Bearer"`, ASP.NET `{"Message"}` errors).
  *
  * With `apiKeys` it also checks requests signed with an API key
  * (`Authorization: ARMOR-PSK <key id>:<signature>:<nonce>:<timestamp>`, see
@@ -37,10 +37,10 @@
  * const { code } = await authorize.json();
  * const token = await post("/auth/token", { code, grant_type: "authorization_code" });
  * const { access_token, expires_in } = await token.json();
- * assert.equal(expires_in, 15);
+ * assert.equal(expires_in, 900); // seconds, as the OpenAPI contract says
  * assert.ok(mock.isTokenValid(access_token));
  *
- * clock.advance(15 * 60_000);
+ * clock.advance(900_000);
  * assert.ok(!mock.isTokenValid(access_token));
  * ```
  *

@@ -78,7 +78,7 @@ export interface ServedMockArmorApi extends AsyncDisposable {
  *     body: JSON.stringify({ username: "demo@example.com", password: "demo-password" }),
  *   });
  *   assert.equal(res.status, 200);
- *   assert.equal((await res.json()).success, true);
+ *   assert.equal(typeof (await res.json()).code, "string");
  *   assert.equal(served.mock.count("/auth/authorize"), 1);
  * } finally {
  *   await served.close();

@@ -48,7 +48,7 @@ Deno.test("serveMockArmorApi serves the login flow on a loopback port", async ()
       headers: { Authorization: `FH-AUTH ${access_token}`, "X-Account-Context": "1001" },
     });
     assert.equal(me.status, 200);
-    assert.equal((await me.json()).User[0].UserName, "demo@example.com");
+    assert.equal((await me.json()).user.username, "demo@example.com");
 
     const log = served.mock.requests;
     assert.deepEqual(log.map((r) => [r.method, r.path, r.status]), [
