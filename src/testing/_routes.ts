@@ -12,7 +12,7 @@ import {
 import { answersItself, faultResponse } from "./_faults.ts";
 import { randomBytes, toBase64 } from "./_random.ts";
 import type { MockState, RequestState } from "./_state.ts";
-import { wait } from "./_wait.ts";
+import { UNWATCHED_REQUESTS, wait } from "./_wait.ts";
 
 /** The methods each known path answers; any other method gets 405. */
 const ALLOWED: Record<string, string> = {
@@ -39,10 +39,11 @@ export function createApp(state: MockState): Hono {
 
   /** Waits in real time; `undefined` if the whole time passed, else the answer to give. */
   const waitFor = async (c: Context, ms: number): Promise<Response | undefined> => {
-    const client = c.req.raw.signal;
-    const stop = state.requestStates.get(c.req.raw)?.stop ?? state.pending.signal;
-    if (await wait(ms, [client, stop])) return undefined;
-    if (client.aborted) {
+    const raw = c.req.raw;
+    const client = UNWATCHED_REQUESTS.has(raw) ? undefined : raw.signal;
+    const stop = state.requestStates.get(raw)?.stop ?? state.pending.signal;
+    if (await wait(ms, client === undefined ? [stop] : [client, stop])) return undefined;
+    if (client?.aborted) {
       return errorResponse(dialect, 499, "client_closed_request", "Client closed the request");
     }
     return errorResponse(

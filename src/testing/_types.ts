@@ -182,7 +182,8 @@ export interface MockUser {
   features?: MockFeature[];
   /**
    * How long `POST /auth/authorize` waits (real time) before answering, as if the user
-   * had to approve a multi-factor prompt. The wait ends early if the client disconnects.
+   * had to approve a multi-factor prompt. The wait ends early if the client disconnects
+   * (noticed in-process and on Node and Bun; under `Deno.serve`, when the server closes).
    */
   mfaDelayMs?: number;
 }
@@ -307,7 +308,8 @@ export interface MockFault {
   headers?: Record<string, string>;
   /**
    * How long to wait (real time) before answering. The wait ends early, with no answer
-   * the client can see, if the client disconnects.
+   * the client can see, if the client disconnects (noticed in-process and on Node and Bun;
+   * under `Deno.serve`, only when the server closes).
    */
   delayMs?: number;
   /** How many requests the fault applies to; defaults to 1. `Infinity` means all. */
@@ -345,7 +347,8 @@ export interface MockRequestRecord {
   time: number;
   /**
    * The status the mock answered with; 0 while the answer is pending, 499 if the client
-   * went away during a delay.
+   * was seen to go away during a delay, 503 if the wait was ended by `abortPending()` or
+   * the server's `close()`.
    */
   status: number;
 }
