@@ -50,3 +50,11 @@
 export * from "./mock_clock.ts";
 export * from "./mock_armor_api.ts";
 export * from "./serve_mock_armor_api.ts";
+
+// `deno run --allow-net=127.0.0.1 jsr:@armor-api/auth/testing --port 8080 --api-key <id>:<secret>`
+// serves the mock until Ctrl-C (see _cli.ts); importing this module does nothing of the kind.
+if (import.meta.main) {
+  const { main } = await import("./_cli.ts");
+  const code = await main(Deno.args);
+  if (code !== 0) Deno.exit(code);
+}
