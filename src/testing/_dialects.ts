@@ -7,7 +7,7 @@ import type { AccountProfile, UserProfile } from "./_users.ts";
 /** A JSON object body. */
 export type Body = Record<string, unknown>;
 
-/** The width the PS capture pads `/accounts` currencies to (`"USD       "`). */
+/** The width the PS fixture pads `/accounts` currencies to (`"USD       "`). */
 const CURRENCY_WIDTH = 10;
 
 /**
