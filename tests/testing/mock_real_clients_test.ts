@@ -480,5 +480,12 @@ Deno.test("the module's own calls pass against both dialects", async () => {
     const accounts = await keyed.fetch("/accounts");
     assert.equal(accounts.status, 200, dialect);
     assert.deepEqual((await accounts.json()).map((a: { id: number }) => a.id), [1001, 1002]);
+    // The module signs percent-encoded paths as sent, and the mock checks them so (issue
+    // 16, item 12): past the signature, a key is refused on user-key endpoints with 403.
+    for (const path of ["/users/%C3%A9/keys", "/users/a%20b/keys"]) {
+      const res = await keyed.fetch(path);
+      assert.equal(res.status, 403, `${dialect} ${path}`);
+      assert.match(JSON.stringify(await res.json()), /API keys cannot use this endpoint/);
+    }
   }
 });
