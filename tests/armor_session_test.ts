@@ -196,8 +196,8 @@ Deno.test("fetch resolves a path against the base URL and adds the session heade
 
   const res = await session.fetch("/me");
   assert.equal(res.status, 200);
-  // The documented shape (PowerShell captures): the user inside a `User` array.
-  assert.equal((await res.json()).User[0].UserName, DEFAULT_MOCK_USER.username);
+  // The mock's default shape (Armor's OpenAPI contract): the user as an object.
+  assert.equal((await res.json()).user.username, DEFAULT_MOCK_USER.username);
 
   const sent = server.mock.requests.at(-1)!;
   assert.equal(sent.method, "GET");

@@ -266,7 +266,7 @@ Deno.test("attack: two users whose names differ only in case share a storeKey", 
       const res = await session.fetch("/me");
       assert.equal(res.status, 200, name);
       const body = await res.json();
-      assert.equal(body.User[0].UserName, name);
+      assert.equal(body.user.username, name);
       const sent = server.mock.requests.findLast((r) => r.path === "/me")!;
       assert.equal(sent.headers.authorization, `FH-AUTH ${session.token}`);
     }

@@ -63,7 +63,7 @@ function spyFetch(): { fetch: typeof fetch; calls: string[] } {
 
 Deno.test("requestArmorApiToken redeems a code for an ArmorApiToken with the wire fields", async () => {
   const clock = new MockClock(Date.UTC(2026, 10, 23, 10, 0));
-  await using server = await serveMockArmorApi({ clock });
+  await using server = await serveMockArmorApi({ clock, dialect: "powershell" });
   const code = await freshCode(server);
 
   const token = await requestArmorApiToken(code, { baseUrl: server.url, now: clock.now });

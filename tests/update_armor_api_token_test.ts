@@ -44,7 +44,7 @@ function reissueRequests(mock: MockArmorApi) {
 
 Deno.test("updateArmorApiToken exchanges a live token for a new one with no ID token", async () => {
   const clock = new MockClock(Date.UTC(2026, 10, 23, 10, 0));
-  await using server = await serveMockArmorApi({ clock });
+  await using server = await serveMockArmorApi({ clock, dialect: "powershell" });
   const old = await liveToken(server);
   clock.advance(6 * 60_000);
 

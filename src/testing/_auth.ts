@@ -27,7 +27,9 @@ export async function authenticate(state: MockState, c: Context): Promise<Caller
     const raw = c.req.raw;
     const key = await state.psk.verify(header, {
       method: raw.method,
-      path: c.req.path,
+      // The path as sent: Armor and clients sign it percent-encoded, where Hono's
+      // c.req.path is decoded.
+      path: rawPath(raw.url),
       body: state.requestStates.get(raw)?.bytes,
     }, state.clock.now());
     if ("error" in key) {
@@ -64,4 +66,12 @@ function checkContext(state: MockState, c: Context, caller: Caller): Caller | Re
     );
   }
   return caller;
+}
+
+/** The path of a request URL as sent: percent-encoding kept, without query or fragment. */
+function rawPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start === -1) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end === -1 ? url.slice(start) : url.slice(start, start + end);
 }

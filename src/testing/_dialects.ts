@@ -1,13 +1,13 @@
-// The JSON bodies of the mock in each documented dialect (see armor-api.md): "powershell"
-// is what the ArmorPowerShell fixtures captured from the live API, "openapi" is what
-// Armor's OpenAPI contracts describe.
-import type { MockDialect } from "./mock_armor_api.ts";
+// The JSON bodies of the mock in each documented dialect (see armor-api.md): "openapi" is
+// what Armor's OpenAPI contracts describe (the default), "powershell" what the
+// ArmorPowerShell module's fixtures show (several written by hand, not captured).
+import type { MockDialect } from "./_types.ts";
 import type { AccountProfile, UserProfile } from "./_users.ts";
 
 /** A JSON object body. */
 export type Body = Record<string, unknown>;
 
-/** The width the PS capture pads `/accounts` currencies to (`"USD       "`). */
+/** The width the PS fixture pads `/accounts` currencies to (`"USD       "`). */
 const CURRENCY_WIDTH = 10;
 
 /**

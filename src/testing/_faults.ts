@@ -1,5 +1,5 @@
 // Injected faults: checking them, queueing them and turning them into answers.
-import type { MockDialect, MockFault } from "./mock_armor_api.ts";
+import type { MockDialect, MockFault } from "./_types.ts";
 import { errorBody } from "./_dialects.ts";
 
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
@@ -59,14 +59,33 @@ export function answersItself(fault: MockFault): boolean {
   return fault.status !== undefined || fault.body !== undefined || fault.headers !== undefined;
 }
 
-/** The answer a fault gives: its body as asked, or the dialect's error body by default. */
-export function faultResponse(fault: MockFault, dialect: MockDialect): Response {
+/**
+ * The body of a 500 from `POST /auth/token` as Armor's server was seen to send it
+ * (armor-api.md): `{"ErrorCode", "Message", "Detail", "ReferenceId"}`, the reference id
+ * being what Armor support asks for.
+ */
+export function tokenFaultBody(status: number): Record<string, unknown> {
+  return {
+    ErrorCode: "injected_fault",
+    Message: `Injected fault (HTTP ${status})`,
+    Detail: "The mock Armor API was told to fail this request",
+    ReferenceId: crypto.randomUUID(),
+  };
+}
+
+/**
+ * The answer a fault gives: its body as asked, or by default the dialect's error body
+ * (in the OpenAPI dialect, a 500 from `/auth/token` gets {@linkcode tokenFaultBody}).
+ */
+export function faultResponse(fault: MockFault, dialect: MockDialect, path: string): Response {
   const status = fault.status ?? 500;
   const headers = new Headers();
   let body: BodyInit | null;
   if (fault.body === undefined) {
     body = NULL_BODY_STATUSES.has(status) ? null : JSON.stringify(
-      errorBody(dialect, status, "injected_fault", `Injected fault (HTTP ${status})`),
+      dialect === "openapi" && status === 500 && path === "/auth/token"
+        ? tokenFaultBody(status)
+        : errorBody(dialect, status, "injected_fault", `Injected fault (HTTP ${status})`),
     );
     if (body !== null) headers.set("content-type", "application/json");
   } else if (fault.body === null) {

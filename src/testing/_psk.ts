@@ -1,6 +1,6 @@
 // ARMOR-PSK: checking the signed Authorization header of an API-key request, with Web
 // Crypto. Written from armor-api.md, independently of the client's signing code.
-import type { MockApiKey } from "./mock_armor_api.ts";
+import type { MockApiKey } from "./_types.ts";
 import { toBase64 } from "./_random.ts";
 
 /** How far a timestamp may be from the server's clock, and how long a nonce is remembered. */
@@ -11,11 +11,15 @@ const NONCE = /^[^:\s]{1,128}$/;
 const TIMESTAMP = /^\d{1,12}$/;
 const encoder = new TextEncoder();
 
+/** How a key's request bodies are signed (see {@linkcode MockApiKey.bodySigning}). */
+export type BodySigning = "raw" | "sha512";
+
 /** An API key bound to its user. */
 export interface KeyProfile {
   id: string;
   secret: string;
   username: string;
+  bodySigning: BodySigning;
 }
 
 /**
@@ -45,7 +49,13 @@ export function keyProfiles(
         `API key ${key.id} belongs to an unknown user: add the user to users or name one`,
       );
     }
-    profiles.set(key.id, { id: key.id, secret: key.secret, username });
+    const { bodySigning = "raw" } = key;
+    if (bodySigning !== "raw" && bodySigning !== "sha512") {
+      throw new TypeError(
+        `API key ${key.id} has an unknown bodySigning: use "raw" or "sha512"`,
+      );
+    }
+    profiles.set(key.id, { id: key.id, secret: key.secret, username, bodySigning });
   }
   return profiles;
 }
@@ -64,7 +74,7 @@ export interface PskFailure {
 /** The request facts a signature covers. */
 export interface SignedRequest {
   method: string;
-  /** The URL path without the query. */
+  /** The URL path as sent, without the query, percent-encoding kept. */
   path: string;
   /** The body bytes; `undefined` or empty for a request without a body. */
   body: Uint8Array<ArrayBuffer> | undefined;
@@ -76,14 +86,20 @@ export function isPskHeader(header: string): boolean {
 }
 
 /**
- * Checks ARMOR-PSK headers against a set of keys, remembering nonces so that none is
- * accepted twice within {@linkcode PSK_WINDOW_MS}.
+ * Checks ARMOR-PSK headers against a set of keys, remembering each nonce for as long as a
+ * header carrying it could still be accepted, so that none is accepted twice.
  */
 export class PskVerifier {
   #keys: ReadonlyMap<string, KeyProfile>;
   #cryptoKeys = new Map<string, Promise<CryptoKey>>();
-  /** `keyId:nonce` → when it was accepted, in insertion order. */
+  /**
+   * `keyId:nonce` → until when (mock clock) it is remembered: 5 minutes past the later of
+   * its timestamp and the time it was accepted, since a timestamp up to 5 minutes ahead of
+   * the clock is accepted.
+   */
   #nonces = new Map<string, number>();
+  /** How many nonces were kept after the last sweep; the next sweep comes at twice that. */
+  #swept = 0;
 
   constructor(keys: ReadonlyMap<string, KeyProfile>) {
     this.#keys = keys;
@@ -131,19 +147,20 @@ export class PskVerifier {
         description: "The timestamp is more than 5 minutes from the server's clock",
       };
     }
-    this.#forgetBefore(now - PSK_WINDOW_MS);
-    const seen = this.#nonces.get(`${keyId}:${nonce}`);
-    if (seen !== undefined && Math.abs(now - seen) <= PSK_WINDOW_MS) {
+    const id = `${keyId}:${nonce}`;
+    const until = this.#nonces.get(id);
+    if (until !== undefined && now <= until) {
       return { error: "replayed_nonce", description: "The nonce was already used" };
     }
-    this.#nonces.delete(`${keyId}:${nonce}`);
-    this.#nonces.set(`${keyId}:${nonce}`, now);
+    this.#nonces.set(id, Math.max(now, Number(timestamp) * 1000) + PSK_WINDOW_MS);
+    if (this.#nonces.size > Math.max(64, 2 * this.#swept)) this.#sweep(now);
     return key;
   }
 
   /** Forgets every nonce seen. */
   clear(): void {
     this.#nonces.clear();
+    this.#swept = 0;
   }
 
   async #sign(
@@ -163,21 +180,30 @@ export class PskVerifier {
       );
       this.#cryptoKeys.set(key.id, cryptoKey);
     }
-    const bodyPart = request.body === undefined || request.body.length === 0
-      ? ""
-      : toBase64(new Uint8Array(await crypto.subtle.digest("SHA-512", request.body)));
-    const message = key.id + request.method.toUpperCase() + request.path + nonce + timestamp +
-      bodyPart;
-    const mac = await crypto.subtle.sign("HMAC", await cryptoKey, encoder.encode(message));
+    const head = encoder.encode(
+      key.id + request.method.toUpperCase() + request.path + nonce + timestamp,
+    );
+    const body = request.body ?? new Uint8Array(0);
+    // "raw": the body bytes as sent (Armor's OpenAPI contract and knowledge base);
+    // "sha512": base64(SHA-512(body bytes)) in their place (a community Go client).
+    const bodyPart = body.length === 0
+      ? new Uint8Array(0)
+      : key.bodySigning === "raw"
+      ? body
+      : encoder.encode(toBase64(new Uint8Array(await crypto.subtle.digest("SHA-512", body))));
+    const message = new Uint8Array(head.length + bodyPart.length);
+    message.set(head);
+    message.set(bodyPart, head.length);
+    const mac = await crypto.subtle.sign("HMAC", await cryptoKey, message);
     return toBase64(new Uint8Array(mac));
   }
 
-  /** Drops nonces accepted before `time`, oldest first, stopping at the first newer one. */
-  #forgetBefore(time: number): void {
-    for (const [nonce, seen] of this.#nonces) {
-      if (seen >= time) return;
-      this.#nonces.delete(nonce);
+  /** Drops the nonces no longer remembered at `now`. */
+  #sweep(now: number): void {
+    for (const [id, until] of this.#nonces) {
+      if (now > until) this.#nonces.delete(id);
     }
+    this.#swept = this.#nonces.size;
   }
 }
 

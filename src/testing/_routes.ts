@@ -1,6 +1,6 @@
 // The mock's HTTP face: the request log, faults, and the Armor routes in its dialect.
 import { type Context, Hono } from "hono";
-import type { MockRequestRecord } from "./mock_armor_api.ts";
+import type { MockRequestRecord } from "./_types.ts";
 import { authenticate } from "./_auth.ts";
 import {
   authorizeBody,
@@ -12,7 +12,7 @@ import {
 import { answersItself, faultResponse } from "./_faults.ts";
 import { randomBytes, toBase64 } from "./_random.ts";
 import type { MockState, RequestState } from "./_state.ts";
-import { wait } from "./_wait.ts";
+import { UNWATCHED_REQUESTS, wait } from "./_wait.ts";
 
 /** The methods each known path answers; any other method gets 405. */
 const ALLOWED: Record<string, string> = {
@@ -39,10 +39,11 @@ export function createApp(state: MockState): Hono {
 
   /** Waits in real time; `undefined` if the whole time passed, else the answer to give. */
   const waitFor = async (c: Context, ms: number): Promise<Response | undefined> => {
-    const client = c.req.raw.signal;
-    const stop = state.requestStates.get(c.req.raw)?.stop ?? state.pending.signal;
-    if (await wait(ms, [client, stop])) return undefined;
-    if (client.aborted) {
+    const raw = c.req.raw;
+    const client = UNWATCHED_REQUESTS.has(raw) ? undefined : raw.signal;
+    const stop = state.requestStates.get(raw)?.stop ?? state.pending.signal;
+    if (await wait(ms, client === undefined ? [stop] : [client, stop])) return undefined;
+    if (client?.aborted) {
       return errorResponse(dialect, 499, "client_closed_request", "Client closed the request");
     }
     return errorResponse(
@@ -53,18 +54,27 @@ export function createApp(state: MockState): Hono {
     );
   };
 
-  /** Reads the logged body as a JSON object, or returns the 415/400 answer. */
-  const jsonObject = (c: Context): Record<string, unknown> | Response => {
-    const type = c.req.header("content-type");
-    if (type === undefined || type.split(";", 1)[0].trim().toLowerCase() !== "application/json") {
+  /**
+   * Reads the fields of a JSON or form-encoded body, as Armor's ASP.NET server binds them:
+   * names without regard to case (the first of two spellings wins), extra fields ignored.
+   * Returns the 415 or 400 answer for another media type or a body that is not an object.
+   */
+  const bodyFields = (c: Context): Fields | Response => {
+    const type = c.req.header("content-type")?.split(";", 1)[0].trim().toLowerCase();
+    const requestState = state.requestStates.get(c.req.raw);
+    if (type === "application/x-www-form-urlencoded") {
+      const text = new TextDecoder().decode(requestState?.bytes ?? new Uint8Array(0));
+      return new Fields(new URLSearchParams(text));
+    }
+    if (type !== "application/json") {
       return errorResponse(
         dialect,
         415,
         "invalid_request",
-        "Content-Type must be application/json",
+        "Content-Type must be application/json or application/x-www-form-urlencoded",
       );
     }
-    const body = state.requestStates.get(c.req.raw)?.record.body;
+    const body = requestState?.record.body;
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       return errorResponse(
         dialect,
@@ -73,7 +83,27 @@ export function createApp(state: MockState): Hono {
         "The request body must be a JSON object",
       );
     }
-    return body as Record<string, unknown>;
+    return new Fields(Object.entries(body));
+  };
+
+  /** The string fields `names` of a body, or the 400 answer naming the first one wrong. */
+  const stringFields = <Name extends string>(
+    c: Context,
+    names: readonly Name[],
+  ): Record<Name, string> | Response => {
+    const fields = bodyFields(c);
+    if (fields instanceof Response) return fields;
+    const values = {} as Record<Name, string>;
+    for (const name of names) {
+      const value = fields.get(name);
+      if (typeof value === "string") {
+        values[name] = value;
+        continue;
+      }
+      const problem = value === undefined || value === null ? "is missing" : "must be a string";
+      return errorResponse(dialect, 400, "invalid_request", `${name} ${problem}`);
+    }
+    return values;
   };
 
   app.use(async (c, next) => {
@@ -113,23 +143,14 @@ export function createApp(state: MockState): Hono {
       if (stopped !== undefined) return stopped;
     }
     if (!answersItself(fault)) return await next();
-    return faultResponse(fault, dialect);
+    return faultResponse(fault, dialect, c.req.path);
   });
 
   app.post("/auth/authorize", async (c) => {
-    const body = jsonObject(c);
+    // Field names in any case: PowerShell sends Username/Password, armorapi userName.
+    const body = stringFields(c, ["username", "password"]);
     if (body instanceof Response) return body;
-    // The PowerShell module sends Username/Password; the documents say username/password.
-    const username = body.username ?? body.Username;
-    const password = body.password ?? body.Password;
-    if (typeof username !== "string" || typeof password !== "string") {
-      return errorResponse(
-        dialect,
-        400,
-        "invalid_request",
-        "The username and password must be strings",
-      );
-    }
+    const { username, password } = body;
     const { maxFailedLogins, lockoutMs, codeLifetimeMs } = state.settings;
     const now = state.clock.now();
     let failure = state.failures.get(username);
@@ -174,17 +195,8 @@ export function createApp(state: MockState): Hono {
   });
 
   app.post("/auth/token", (c) => {
-    const body = jsonObject(c);
+    const body = stringFields(c, ["code", "grant_type"]);
     if (body instanceof Response) return body;
-    const keys = Object.keys(body);
-    if (keys.length !== 2 || typeof body.code !== "string" || typeof body.grant_type !== "string") {
-      return errorResponse(
-        dialect,
-        400,
-        "invalid_request",
-        "The body must be exactly {code, grant_type}, both strings",
-      );
-    }
     if (body.grant_type !== "authorization_code") {
       return errorResponse(
         dialect,
@@ -211,11 +223,8 @@ export function createApp(state: MockState): Hono {
   // Authorization and X-Account-Context may come beside the body, as PowerShell sends
   // them; the request log keeps them, and the body's token decides.
   app.post("/auth/token/reissue", (c) => {
-    const body = jsonObject(c);
+    const body = stringFields(c, ["token"]);
     if (body instanceof Response) return body;
-    if (typeof body.token !== "string") {
-      return errorResponse(dialect, 400, "invalid_request", "The token must be a string");
-    }
     const old = state.liveToken(body.token);
     if (old === undefined) {
       return errorResponse(
@@ -283,5 +292,21 @@ function parseBody(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return text;
+  }
+}
+
+/** A body's fields by name without regard to case; the first of two spellings wins. */
+class Fields {
+  #values = new Map<string, unknown>();
+
+  constructor(entries: Iterable<[string, unknown]>) {
+    for (const [name, value] of entries) {
+      const key = name.toLowerCase();
+      if (!this.#values.has(key)) this.#values.set(key, value);
+    }
+  }
+
+  get(name: string): unknown {
+    return this.#values.get(name.toLowerCase());
   }
 }

@@ -1,10 +1,5 @@
 // The mock's state: users, codes, tokens, failed logins, the request log and faults.
-import type {
-  MockArmorApiOptions,
-  MockDialect,
-  MockRequestRecord,
-  MockUser,
-} from "./mock_armor_api.ts";
+import type { MockArmorApiOptions, MockDialect, MockRequestRecord, MockUser } from "./_types.ts";
 import { MockClock } from "./mock_clock.ts";
 import { accountsBody, type Body, meBody } from "./_dialects.ts";
 import { FaultQueue } from "./_faults.ts";
@@ -83,7 +78,7 @@ export class MockState {
    */
   constructor(options: MockArmorApiOptions, defaultUsers: readonly MockUser[]) {
     const {
-      dialect = "powershell",
+      dialect = "openapi",
       users = defaultUsers,
       clock = new MockClock(),
       codeLifetimeMs = 120_000,

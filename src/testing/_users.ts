@@ -1,4 +1,4 @@
-import type { MockAccount, MockFeature, MockUser } from "./mock_armor_api.ts";
+import type { MockAccount, MockFeature, MockUser } from "./_types.ts";
 
 /** An account with every default filled in. */
 export interface AccountProfile {
@@ -37,17 +37,17 @@ export interface UserProfile {
   features: Required<MockFeature>[];
 }
 
-/** The permission ids a user has on each account unless told otherwise (from a PS capture). */
+/** The permission ids a user has on each account unless told otherwise (from a PS fixture). */
 export const DEFAULT_PERMISSIONS: readonly string[] = Object.freeze(
   ["1", "7", "8", "9", "10", "11", "12", "13", "19", "20", "21"],
 );
 
-/** The products an account has unless told otherwise (from a PS capture). */
+/** The products an account has unless told otherwise (from a PS fixture). */
 export const DEFAULT_PRODUCTS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   "AA-CORE": Object.freeze(["Monitoring", "Log Monitoring and Management", "Invoicing"]),
 });
 
-/** Product ids seen in the PS capture; other products are numbered from 100 up. */
+/** Product ids seen in the PS fixtures; other products are numbered from 100 up. */
 const KNOWN_PRODUCT_IDS: Record<string, number> = { "AA-CORE": 1, "ARMOR-COMPLETE": 3 };
 
 /** 90 days: how long a mock user's password has left unless told otherwise, in seconds. */
@@ -111,7 +111,7 @@ function accountProfile(account: MockAccount): AccountProfile {
   };
 }
 
-/** One feature per product and one per product feature, as the PS capture lists them. */
+/** One feature per product and one per product feature, as the PS fixture lists them. */
 function derivedFeatures(accounts: readonly AccountProfile[]): Required<MockFeature>[] {
   const productIds = new Map<string, number>();
   const productId = (product: string) => {

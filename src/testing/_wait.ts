@@ -21,3 +21,12 @@ export function wait(ms: number, signals: readonly AbortSignal[]): Promise<boole
     for (const signal of signals) signal.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * Requests served by `Deno.serve`, whose `signal` the mock must not read: Deno aborts a
+ * served request's signal when its answer was sent, and once a handler has read it,
+ * prints "Deno.serve: request.signal aborts on successful responses (legacy behavior)"
+ * into the user's output. A client that goes away during a wait is then not noticed
+ * before the wait ends; closing the server ends every wait at once.
+ */
+export const UNWATCHED_REQUESTS: WeakSet<Request> = new WeakSet();

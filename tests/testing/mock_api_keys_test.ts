@@ -9,8 +9,9 @@ import {
   type MockArmorApiOptions,
   MockClock,
   type MockUser,
+  serveMockArmorApi,
 } from "../../src/testing/mod.ts";
-import { assertError, DIALECTS, get, login, START } from "./_mock.ts";
+import { assertError, DIALECTS, get, login, MINUTE, START } from "./_mock.ts";
 
 const KEY = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "pUcqBzCw+4Aa/0Yq==key" };
 const OPS: MockUser = {
@@ -30,8 +31,10 @@ interface Signed {
   secret?: string;
   /** Sign this path instead of the one requested. */
   signedPath?: string;
-  /** Leave the body digest out of the signature. */
+  /** Leave the body out of the signature. */
   unsignedBody?: boolean;
+  /** How the body is signed: raw bytes (the default) or base64(SHA-512(bytes)). */
+  bodySigning?: "raw" | "sha512";
   headers?: Record<string, string>;
 }
 
@@ -52,9 +55,12 @@ function signedHeader(mock: MockArmorApi, options: Signed = {}): string {
     secret = KEY.secret,
     signedPath = path,
     unsignedBody = false,
+    bodySigning = "raw",
   } = options;
   const bodyPart = body === undefined || unsignedBody
     ? ""
+    : bodySigning === "raw"
+    ? body
     : createHash("sha512").update(body).digest("base64");
   const signature = sign(secret, id + method + signedPath + nonce + timestamp + bodyPart);
   return `ARMOR-PSK ${id}:${signature}:${nonce}:${timestamp}`;
@@ -99,13 +105,13 @@ Deno.test("a key acts for its own user; X-Account-Context is still checked", asy
     apiKeys: [KEY, { id: "ops-key", secret: "ops-secret", username: OPS.username }],
   });
   const ops = await signed(mock, { id: "ops-key", secret: "ops-secret" });
-  assert.equal((await ops.json()).User[0].UserName, "ops@example.com");
+  assert.equal((await ops.json()).user.username, "ops@example.com");
   const foreign = await signed(mock, {
     id: "ops-key",
     secret: "ops-secret",
     headers: { "X-Account-Context": "1001" },
   });
-  await assertError(foreign, "powershell", 403, "invalid_account_context");
+  await assertError(foreign, "openapi", 403, "invalid_account_context");
   const own = await signed(mock, { headers: { "X-Account-Context": "1001" } });
   assert.equal(own.status, 200);
   await own.body?.cancel();
@@ -178,14 +184,14 @@ Deno.test("the timestamp is checked against the mock clock", async () => {
   clock.advance(10 * 60_000);
   const stale = await signed(mock, { timestamp: stamp });
   assert.equal(stale.status, 401);
-  assert.match((await stale.json()).Message, /5 minutes/);
+  assert.match((await stale.json()).error_description, /5 minutes/);
   clock.set(stamp * 1000);
   const res = await signed(mock, { timestamp: stamp });
   assert.equal(res.status, 200);
   await res.body?.cancel();
 });
 
-Deno.test("a body is signed by its SHA-512 digest; keys get 403 on user-security endpoints", async () => {
+Deno.test("a body is signed as its raw bytes by default; keys get 403 on user-security endpoints", async () => {
   for (const dialect of DIALECTS) {
     const { mock } = keyMock({ dialect });
     const body = JSON.stringify({ username: "demo@example.com" });
@@ -269,4 +275,131 @@ Deno.test("the secret never shows in answers, errors, JSON or inspection", async
     assert.ok(!error.message.includes(KEY.secret));
     assert.match(error.message, /^[A-Z]/);
   }
+});
+
+Deno.test("each key's bodies are verified by its own bodySigning, non-ASCII bodies included", async () => {
+  const RAW = { id: "raw-key", secret: "raw-s\u00e9cret", bodySigning: "raw" as const };
+  const DIGEST = { id: "sha-key", secret: "sha-secret", bodySigning: "sha512" as const };
+  for (const dialect of DIALECTS) {
+    const { mock } = keyMock({ dialect, apiKeys: [KEY, RAW, DIGEST] });
+    const bodies = [
+      JSON.stringify({ name: "ci" }),
+      JSON.stringify({ name: "caf\u00e9 \u2603 \u{1f600}" }),
+      "name=a%20b&x=\u00fc",
+    ];
+    for (const body of bodies) {
+      const post = (key: typeof KEY, bodySigning?: "raw" | "sha512") =>
+        signed(mock, {
+          method: "POST",
+          path: "/users/1/keys",
+          body,
+          id: key.id,
+          secret: key.secret,
+          bodySigning,
+        });
+      // Signed right: past the signature check, refused for its scope.
+      await assertError(await post(KEY), dialect, 403, "insufficient_scope");
+      await assertError(await post(RAW, "raw"), dialect, 403, "insufficient_scope");
+      await assertError(await post(DIGEST, "sha512"), dialect, 403, "insufficient_scope");
+      // Signed the other way: refused.
+      await assertError(await post(KEY, "sha512"), dialect, 401, "invalid_signature");
+      await assertError(await post(RAW, "sha512"), dialect, 401, "invalid_signature");
+      await assertError(await post(DIGEST, "raw"), dialect, 401, "invalid_signature");
+    }
+    // A GET has no body part in either mode.
+    const get = await signed(mock, { id: DIGEST.id, secret: DIGEST.secret });
+    assert.equal(get.status, 200);
+    await get.body?.cancel();
+  }
+});
+
+Deno.test("the raw mode signs the exact bytes sent, not a re-encoding of them", async () => {
+  const { clock, mock } = keyMock();
+  const bytes = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0xa9, 0x22, 0x7d]); // {"a":"é"}
+  const nonce = "bytes00001";
+  const timestamp = Math.floor(clock.now() / 1000);
+  const head = Buffer.from(KEY.id + "POST" + "/users/1/keys" + nonce + timestamp, "utf8");
+  const signature = createHmac("sha512", KEY.secret).update(Buffer.concat([head, bytes]))
+    .digest("base64");
+  const res = await mock.app.request("/users/1/keys", {
+    method: "POST",
+    headers: { Authorization: `ARMOR-PSK ${KEY.id}:${signature}:${nonce}:${timestamp}` },
+    body: bytes,
+  });
+  await assertError(res, "openapi", 403, "insufficient_scope");
+});
+
+Deno.test("an unknown bodySigning is refused when the mock is made", () => {
+  assert.throws(
+    () => createMockArmorApi({ apiKeys: [{ ...KEY, bodySigning: "md5" as "raw" }] }),
+    (error: Error) =>
+      error instanceof TypeError && /bodySigning/.test(error.message) &&
+      !error.message.includes(KEY.secret),
+  );
+});
+
+Deno.test("a header signed ahead of the clock cannot be replayed while it is still fresh (issue 16, 11)", async () => {
+  for (const dialect of DIALECTS) {
+    const { clock, mock } = keyMock({ dialect });
+    const ahead = Math.floor(clock.now() / 1000) + 300; // the furthest ahead accepted
+    const header = signedHeader(mock, { nonce: "8jbj872s2h", timestamp: ahead });
+    const send = () => mock.app.request("/me", { headers: { Authorization: header } });
+    const first = await send();
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    await assertError(await send(), dialect, 401, "replayed_nonce");
+    // Five minutes and a second later the timestamp is only 1 s old: still fresh, and
+    // the nonce is still remembered.
+    clock.advance(5 * MINUTE + 1_000);
+    await assertError(await send(), dialect, 401, "replayed_nonce");
+    clock.advance(5 * MINUTE - 1_000); // the timestamp is now exactly 5 minutes old
+    await assertError(await send(), dialect, 401, "replayed_nonce");
+    clock.advance(1_000);
+    await assertError(await send(), dialect, 401, "stale_timestamp");
+  }
+});
+
+Deno.test("nonces are kept per key while fresh and forgotten after, over many requests", async () => {
+  const { clock, mock } = keyMock();
+  for (let i = 0; i < 300; i++) {
+    const res = await signed(mock, { nonce: `bulk${i}` });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  await assertError(await signed(mock, { nonce: "bulk0" }), "openapi", 401, "replayed_nonce");
+  await assertError(await signed(mock, { nonce: "bulk299" }), "openapi", 401, "replayed_nonce");
+  clock.advance(5 * MINUTE + 1);
+  for (const nonce of ["bulk0", "bulk299"]) {
+    const again = await signed(mock, { nonce });
+    assert.equal(again.status, 200, nonce);
+    await again.body?.cancel();
+  }
+});
+
+Deno.test("signatures cover the path as sent, percent-encoding kept (issue 16, 12)", async () => {
+  for (const dialect of DIALECTS) {
+    const { mock } = keyMock({ dialect });
+    for (
+      const [path, decoded] of [
+        ["/users/%C3%A9/keys", "/users/\u00e9/keys"],
+        ["/users/a%20b/keys", "/users/a b/keys"],
+        ["/users/a%2Fb/keys", "/users/a/b/keys"],
+      ]
+    ) {
+      // Signed over the path as sent: the signature holds (403 is the key's scope).
+      await assertError(await signed(mock, { path }), dialect, 403, "insufficient_scope");
+      // Signed over the decoded path: refused.
+      const wrong = await signed(mock, { path, signedPath: decoded });
+      await assertError(wrong, dialect, 401, "invalid_signature");
+    }
+  }
+});
+
+Deno.test("over a socket, a percent-encoded path signed as sent is accepted", async () => {
+  await using served = await serveMockArmorApi({ apiKeys: [KEY] });
+  const path = "/users/%C3%A9/keys";
+  const res = await fetch(`${served.baseUrl}${path}?q=%20`, {
+    headers: { Authorization: signedHeader(served.mock, { path }) },
+  });
+  await assertError(res, "openapi", 403, "insufficient_scope");
 });

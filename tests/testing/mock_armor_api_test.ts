@@ -41,7 +41,7 @@ Deno.test("MockClock defaults to the time it was made", () => {
 });
 
 Deno.test("authorize answers a base64 code of 32 bytes for the right password", async () => {
-  const { mock } = fixedMock();
+  const { mock } = fixedMock({ dialect: "powershell" });
   const res = await post(mock, "/auth/authorize", DEMO);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "application/json");
@@ -91,7 +91,7 @@ Deno.test("authorize refuses malformed bodies with 400 and other media types wit
 });
 
 Deno.test("token redeems a code for a 32-hex access token", async () => {
-  const { mock } = fixedMock();
+  const { mock } = fixedMock({ dialect: "powershell" });
   const res = await redeem(mock, await authorize(mock));
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "application/json");
@@ -137,26 +137,27 @@ Deno.test("codeLifetimeMs changes how long a code lives", async () => {
   assert.equal((await redeem(mock, code)).status, 400);
 });
 
-Deno.test("token refuses unknown codes, wrong grant types and extra fields", async () => {
+Deno.test("token refuses unknown codes, wrong grant types, missing and non-string fields", async () => {
   const { mock } = fixedMock({ dialect: "openapi" });
   await assertError(await redeem(mock, "bm90IGEgY29kZQ=="), "openapi", 400, "invalid_grant");
 
   const code = await authorize(mock);
-  const cases: [unknown, string][] = [
-    [{ code, grant_type: "password" }, "unsupported_grant_type"],
-    [{ code, grant_type: "authorization_code", scope: "x" }, "invalid_request"],
-    [{ code }, "invalid_request"],
-    [{ code: 1, grant_type: "authorization_code" }, "invalid_request"],
+  const cases: [unknown, string, string][] = [
+    [{ code, grant_type: "password" }, "unsupported_grant_type", "authorization_code"],
+    [{ code }, "invalid_request", "grant_type is missing"],
+    [{ grant_type: "authorization_code" }, "invalid_request", "code is missing"],
+    [{ code: 1, grant_type: "authorization_code" }, "invalid_request", "code must be a string"],
   ];
-  for (const [body, error] of cases) {
-    await assertError(await post(mock, "/auth/token", body), "openapi", 400, error);
+  for (const [body, error, message] of cases) {
+    const refused = await assertError(await post(mock, "/auth/token", body), "openapi", 400, error);
+    assert.match(String(refused.error_description), new RegExp(message));
   }
   // None of the refused calls used the code up.
   assert.equal((await redeem(mock, code)).status, 200);
 });
 
 Deno.test("reissue gives a new token with a null id_token; the old one lives on", async () => {
-  const { mock } = fixedMock();
+  const { mock } = fixedMock({ dialect: "powershell" });
   const first = await login(mock);
   const res = await reissue(mock, first);
   assert.equal(res.status, 200);
@@ -236,9 +237,9 @@ Deno.test("/me and /accounts answer for the user who logged in", async () => {
   const code = await authorize(mock, { username: "ops@example.com", password: "pw" });
   const token = (await (await redeem(mock, code)).json()).access_token;
   const me = await (await get(mock, "/me", token)).json();
-  assert.equal(me.User[0].UserName, "ops@example.com");
-  assert.equal(me.User[0].FirstName, "");
-  assert.deepEqual(me.Accounts.map((account: { ID: number }) => account.ID), [7]);
+  assert.equal(me.user.username, "ops@example.com");
+  assert.equal(me.user.firstName, "");
+  assert.deepEqual(me.accounts.map((account: { id: number }) => account.id), [7]);
   const accounts = await get(mock, "/accounts", token);
   assert.equal(accounts.status, 200);
   assert.deepEqual(await accounts.json(), [{
@@ -264,7 +265,7 @@ Deno.test("authenticated routes refuse missing, malformed, revoked and expired t
   ];
   for (const res of refused) {
     assert.equal(res.status, 401);
-    assert.equal(typeof (await res.json()).Message, "string");
+    assert.equal((await res.json()).error, "invalid_token");
   }
   assert.equal((await get(mock, "/me", token)).status, 200);
   mock.revokeToken(token);
@@ -303,12 +304,12 @@ Deno.test("unknown routes get 404 and wrong methods 405, both as JSON", async ()
   const missing = await mock.app.request("/v2/nothing");
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get("content-type"), "application/json");
-  assert.equal(typeof (await missing.json()).Message, "string");
+  assert.equal((await missing.json()).error, "not_found");
 
   const wrong = await mock.app.request("/auth/token");
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get("allow"), "POST");
-  assert.equal(typeof (await wrong.json()).Message, "string");
+  assert.equal((await wrong.json()).error, "method_not_allowed");
   const deleteMe = await mock.app.request("/me", { method: "DELETE" });
   assert.equal(deleteMe.status, 405);
   await deleteMe.body?.cancel();
@@ -366,7 +367,7 @@ Deno.test("a fault without a body sends a default JSON message; status defaults 
   const res = await mock.app.request("/me");
   assert.equal(res.status, 500);
   assert.equal(res.headers.get("x-fault"), "yes");
-  assert.equal(typeof (await res.json()).Message, "string");
+  assert.equal((await res.json()).error, "injected_fault");
 });
 
 Deno.test("a fault sends string and byte bodies raw and null as no body", async () => {
@@ -438,7 +439,7 @@ Deno.test("a delay-only fault lets the real route answer after the delay", async
   const res = await post(mock, "/auth/authorize", DEMO);
   const elapsed = performance.now() - started;
   assert.equal(res.status, 200);
-  assert.equal((await res.json()).success, true);
+  assert.equal(typeof (await res.json()).code, "string");
   assert.ok(elapsed >= 55, `answered after ${elapsed} ms`);
 
   const quick = performance.now();

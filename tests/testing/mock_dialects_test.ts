@@ -43,9 +43,9 @@ const OPS: MockUser = {
   features: [{ accountId: 8, feature: "ARMOR-COMPLETE", productId: 3 }],
 };
 
-Deno.test("dialect defaults to powershell and must be one of the two", () => {
-  assert.equal(createMockArmorApi().dialect, "powershell");
-  assert.equal(createMockArmorApi({ dialect: "openapi" }).dialect, "openapi");
+Deno.test("dialect defaults to openapi and must be one of the two", () => {
+  assert.equal(createMockArmorApi().dialect, "openapi");
+  assert.equal(createMockArmorApi({ dialect: "powershell" }).dialect, "powershell");
   assert.throws(
     () => createMockArmorApi({ dialect: "swagger" as MockDialect }),
     (error: Error) => error instanceof TypeError && /powershell/.test(error.message),
@@ -53,7 +53,7 @@ Deno.test("dialect defaults to powershell and must be one of the two", () => {
 });
 
 Deno.test("powershell /me: PascalCase, the user in an array, departments, permissions, features", async () => {
-  const { mock } = fixedMock();
+  const { mock } = fixedMock({ dialect: "powershell" });
   const res = await get(mock, "/me", await login(mock), { "X-Account-Context": "1001" });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "application/json");
@@ -266,7 +266,11 @@ Deno.test("five failed logins in a row lock the user name: 429 with Retry-After"
 });
 
 Deno.test("a successful login resets the count; maxFailedLogins and lockoutMs are options", async () => {
-  const { clock, mock } = fixedMock({ maxFailedLogins: 2, lockoutMs: 5_000 });
+  const { clock, mock } = fixedMock({
+    dialect: "powershell",
+    maxFailedLogins: 2,
+    lockoutMs: 5_000,
+  });
   const wrong = { ...DEMO, password: "nope" };
   assert.equal((await post(mock, "/auth/authorize", wrong)).status, 401);
   assert.equal((await post(mock, "/auth/authorize", DEMO)).status, 200);
@@ -415,11 +419,11 @@ Deno.test("waits ended early answer 503 or 499 with each dialect's body", async 
 });
 
 Deno.test("every route answers in the dialect it was made with", async () => {
-  const { mock } = fixedMock({ dialect: "openapi" });
+  const { mock } = fixedMock();
   const token = await login(mock);
   const me = await (await get(mock, "/me", token)).json();
   assert.deepEqual(Object.keys(me), ["user", "accounts", "permissions", "features"]);
-  const ps = fixedMock().mock;
+  const ps = fixedMock({ dialect: "powershell" }).mock;
   const psMe = await (await get(ps, "/me", await login(ps))).json();
   assert.deepEqual(Object.keys(psMe), [
     "User",

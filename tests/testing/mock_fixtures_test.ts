@@ -8,6 +8,7 @@ import authorizePowershell from "../fixtures/authorize.powershell.json" with { t
 import errorLoginPowershell from "../fixtures/error.login.powershell.json" with { type: "json" };
 import errorOpenapi from "../fixtures/error.openapi.json" with { type: "json" };
 import errorPowershell from "../fixtures/error.powershell.json" with { type: "json" };
+import errorToken500 from "../fixtures/error.token500.json" with { type: "json" };
 import meOpenapi from "../fixtures/me.openapi.json" with { type: "json" };
 import mePowershell from "../fixtures/me.powershell.json" with { type: "json" };
 import reissueOpenapi from "../fixtures/reissue.openapi.json" with { type: "json" };
@@ -135,6 +136,24 @@ for (const dialect of ["powershell", "openapi"] as const) {
     assertConforms(shape(got.accounts), shape(accounts), `${dialect} accounts`);
   });
 }
+
+Deno.test("a 500 from /auth/token has the shape seen from Armor, with a reference id (OpenAPI dialect)", async () => {
+  const { mock } = fixedMock();
+  mock.inject({ path: "/auth/token", status: 500, times: 2 });
+  const first = await redeem(mock, "any");
+  assert.equal(first.status, 500);
+  const body = await first.json();
+  assertConforms(shape(body), shape(errorToken500), "token 500");
+  assert.match(body.ReferenceId, /^[0-9a-f-]{36}$/);
+  const second = await (await redeem(mock, "any")).json();
+  assert.notEqual(second.ReferenceId, body.ReferenceId, "each failure gets its own reference");
+  // Elsewhere, and in the PowerShell dialect, a 500 has the dialect's error body.
+  mock.inject({ path: "/auth/token/reissue", status: 500 });
+  assertConforms(shape(await (await reissue(mock, "x")).json()), shape(errorOpenapi), "reissue");
+  const ps = fixedMock({ dialect: "powershell" }).mock;
+  ps.inject({ path: "/auth/token", status: 500 });
+  assertConforms(shape(await (await redeem(ps, "any")).json()), shape(errorPowershell), "ps");
+});
 
 Deno.test("the shape check notices a missing key, a renamed key and a changed type", () => {
   assert.ok(conforms(tokenPowershell, tokenPowershell));

@@ -14,6 +14,15 @@ async function postJson(url: string, body: unknown, init: RequestInit = {}): Pro
   });
 }
 
+function canListen(hostname: string): boolean {
+  try {
+    Deno.listen({ hostname, port: 0 }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
@@ -48,7 +57,7 @@ Deno.test("serveMockArmorApi serves the login flow on a loopback port", async ()
       headers: { Authorization: `FH-AUTH ${access_token}`, "X-Account-Context": "1001" },
     });
     assert.equal(me.status, 200);
-    assert.equal((await me.json()).User[0].UserName, "demo@example.com");
+    assert.equal((await me.json()).user.username, "demo@example.com");
 
     const log = served.mock.requests;
     assert.deepEqual(log.map((r) => [r.method, r.path, r.status]), [
@@ -118,14 +127,62 @@ Deno.test("faults reach the client over the socket", async () => {
   assert.deepEqual(served.mock.requests.map((r) => r.status), [503, 200]);
 });
 
-Deno.test("a client that times out during a delay is logged as 499", async () => {
-  await using served = await serveMockArmorApi();
+Deno.test("a client that times out during a delay does not hold up close", async () => {
+  // Under Deno.serve the mock does not read request.signal (Deno would print a warning),
+  // so the wait goes on until close() ends it with 503.
+  const served = await serveMockArmorApi();
   served.mock.inject({ delayMs: 10_000 });
   await assert.rejects(
     fetch(`${served.baseUrl}/me`, { signal: AbortSignal.timeout(50) }),
     (error: Error) => error.name === "TimeoutError",
   );
-  await until(() => served.mock.requests[0]?.status === 499);
+  const started = performance.now();
+  await served.close();
+  assert.ok(performance.now() - started < 2_000);
+  await until(() => served.mock.requests[0]?.status === 503);
+});
+
+Deno.test("port and hostname choose where the mock listens", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const served = await serveMockArmorApi({ port, hostname: "127.0.0.1" });
+  try {
+    assert.equal(served.port, port);
+    assert.equal(served.baseUrl, `http://127.0.0.1:${port}`);
+    const res = await fetch(`http://127.0.0.1:${port}/me`);
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+    // The port is taken now: a second server on it is refused.
+    await assert.rejects(serveMockArmorApi({ port }), Deno.errors.AddrInUse);
+  } finally {
+    await served.close();
+  }
+  const free = await serveMockArmorApi();
+  assert.notEqual(free.port, 0);
+  assert.equal(free.baseUrl, `http://127.0.0.1:${free.port}`);
+  await free.close();
+});
+
+Deno.test({
+  name: "an IPv6 hostname gets a bracketed base URL",
+  ignore: !canListen("::1"),
+  async fn() {
+    await using served = await serveMockArmorApi({ hostname: "::1" });
+    assert.equal(served.baseUrl, `http://[::1]:${served.port}`);
+    const res = await fetch(`${served.baseUrl}/me`);
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+  },
+});
+
+Deno.test("a bad port or hostname is refused before listening", async () => {
+  for (const port of [-1, 1.5, 65_536, Number.NaN]) {
+    await assert.rejects(serveMockArmorApi({ port }), RangeError, String(port));
+  }
+  for (const hostname of ["", "  ", 1 as unknown as string]) {
+    await assert.rejects(serveMockArmorApi({ hostname }), TypeError);
+  }
 });
 
 Deno.test("close does not wait for a pending delay", async () => {
