@@ -1,6 +1,7 @@
 import { connectSession } from "./_login.ts";
 import { REDACTED } from "./_redact.ts";
-import { checkBody, fetchSlow, resolvePath, send } from "./_session_fetch.ts";
+import { type ArmorAccountView, createAccountView } from "./armor_account_view.ts";
+import { sessionFetch } from "./_session_fetch.ts";
 import { registerSession } from "./_session_registry.ts";
 import { buildState, checkAccountId, type SessionState } from "./_session_state.ts";
 import { adopt, authorizeWith, forget, storeGet, takeToken } from "./_store_sync.ts";
@@ -309,31 +310,52 @@ export class ArmorSession {
    */
   fetch(path: string | URL, init?: RequestInit): Promise<Response> {
     const state = this.#state;
-    try {
-      const url = resolvePath(state, path);
-      // The hot path: no init, a token well before its renewal point.
-      if (init === undefined && !state.usesApiKey) {
-        const token = state.token;
-        if (token !== undefined && state.ended === undefined && state.now() < state.renewAt) {
-          return send(state, token.accessToken, url, undefined);
-        }
-        return fetchSlow(state, url, undefined);
-      }
-      const signedBody = checkBody(state, init);
-      if (state.usesApiKey) {
-        if (state.ended !== undefined || state.identity === undefined) {
-          return Promise.reject(state.noTokenError());
-        }
-        return send(state, undefined, url, init, signedBody);
-      }
-      const token = state.token;
-      if (token === undefined || state.ended !== undefined || !(state.now() < state.renewAt)) {
-        return fetchSlow(state, url, init);
-      }
-      return send(state, token.accessToken, url, init);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return sessionFetch(state, state.headers, path, init);
+  }
+
+  /**
+   * A view of the session bound to one account: its `fetch` sends every call with
+   * `X-Account-Context: <accountId>`, whatever {@linkcode ArmorSession.useAccount} does
+   * meanwhile, with the session's login (its token and renewal, its store, or its API
+   * key). The view keeps no state of its own to change: make one per account and call
+   * them at once, e.g. to read every customer account of a partner login in parallel.
+   *
+   * @param accountId One of the session's accounts.
+   * @returns The view: `accountId` and `fetch`, with the semantics of
+   *   {@linkcode ArmorSession.fetch}.
+   * @throws {TypeError} `accountId` is not a positive integer.
+   * @throws {ArmorApiError} `UNKNOWN_ACCOUNT` when the session's identity does not list it.
+   *
+   * @example Call every account at once
+   * ```ts ignore
+   * const calls: Promise<Response>[] = [];
+   * for (const account of session.accounts) {
+   *   calls.push(session.forAccount(account.id).fetch("/vms"));
+   * }
+   * const answers = await Promise.all(calls); // each in its own account
+   * ```
+   *
+   * @example A view keeps its account
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ArmorSession } from "@armor-api/auth";
+   *
+   * const session = new ArmorSession({ accountId: 1001 });
+   * const staging = session.forAccount(1002);
+   * session.useAccount(1003);
+   * assert.equal(staging.accountId, 1002);
+   * assert.equal(session.accountId, 1003);
+   * ```
+   */
+  forAccount(accountId: number): ArmorAccountView {
+    const state = this.#state;
+    const id = checkAccountId(accountId);
+    state.checkAccount(id);
+    return createAccountView(
+      this,
+      id,
+      (path, init) => sessionFetch(state, state.headersFor(id), path, init),
+    );
   }
 
   /**
