@@ -202,6 +202,31 @@ Deno.test("a POST resent after a 401 keeps the account it was made in", async ()
   assert.equal(sent[1].headers["content-type"], "application/json");
 });
 
+Deno.test("the method, headers and body are those of the call, whatever the caller changes after", async () => {
+  await using server = await servePartner();
+  const session = await connectPartner(server);
+  server.mock.clock.set(START + SESSION_MS - MUST_RENEW_MS + 1_000); // the call waits
+  const bytes = new TextEncoder().encode('{"n":1}');
+  const headers = new Headers({ "x-trace": "one" });
+  const form = new URLSearchParams({ n: "1" });
+  const init: RequestInit = { method: "POST", body: bytes, headers };
+  const calls = [
+    session.fetch("/users/setpassword", init),
+    session.fetch("/users/resetpassword", { method: "POST", body: form }),
+  ];
+  bytes.set(new TextEncoder().encode('{"n":2}'));
+  headers.set("x-trace", "two");
+  init.method = "PUT";
+  form.set("n", "2");
+  for (const res of await Promise.all(calls)) await res.body?.cancel();
+  const [sent, sentForm] = server.mock.requests.slice(-2);
+  assert.equal(sent.method, "POST");
+  assert.equal(sent.headers["x-trace"], "one");
+  assert.deepEqual(sent.body, { n: 1 });
+  assert.equal(sentForm.body, "n=1");
+  assert.equal(sentForm.headers["content-type"], "application/x-www-form-urlencoded;charset=UTF-8");
+});
+
 // Item 4: the renewal wait in a token's last 30 s, and store waits, under the call's
 // deadline and signal.
 
