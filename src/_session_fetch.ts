@@ -386,7 +386,7 @@ function failure(
  */
 function within<T>(state: SessionState, call: Call, pending: Promise<T>): Promise<T> {
   return untilAborted(pending, call.signal).catch((error) => {
-    if (call.signal.aborted) throw failure(state, call, undefined, error);
+    if (call.signal.aborted) throw failure(state, call, state.token?.accessToken, error);
     throw error;
   });
 }

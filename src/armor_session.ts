@@ -236,7 +236,10 @@ export class ArmorSession {
   }
 
   /**
-   * Switches the account calls act on, to one of the session's accounts.
+   * Switches the account calls act on, to one of the session's accounts (the
+   * PowerShell session's account context). Calls already made keep the account they
+   * were made in; to call several accounts at once, use
+   * {@linkcode ArmorSession.forAccount} instead of switching between calls.
    *
    * @param accountId The account id.
    * @throws {TypeError} Not a positive integer.
@@ -282,12 +285,24 @@ export class ArmorSession {
    * `ARMOR-PSK` signature for an API key), `X-Account-Context: <accountId>` and, with a
    * string body, `Content-Type: application/json`.
    *
+   * A call is a value, fixed when `fetch` is called: its URL, method, headers (the
+   * account context among them) and body are captured then, so a later
+   * {@linkcode ArmorSession.useAccount}, a renewal, or a login adopted from the store
+   * never changes what it sends; only the token may be swapped for the session's newer
+   * one. A body the caller could still change (a typed array, an `ArrayBuffer`,
+   * `URLSearchParams`, `FormData`) is copied at the call. Use
+   * {@linkcode ArmorSession.forAccount} to call several accounts at once.
+   *
    * Renews the token when due (in the background while it is good), never follows a
    * redirect, and never sends a credential to another origin. The session's `timeout`
-   * covers the whole exchange, body included; `init.signal` aborts it. A `401` answer
-   * means the API rejected the token: the response is returned and the session ends,
-   * unless the token was already replaced by a renewal (then the call is sent once more
-   * with the new one). Bad arguments reject; this method never throws synchronously.
+   * is one deadline for the whole call, armed when it is made: every wait (for a
+   * renewal, the store, a signature, a resend) and the body are under it, and
+   * `init.signal` ends the call at once (`ABORTED`) without cancelling a renewal other
+   * calls share. A `401` answer means the API rejected the token: the response is
+   * returned and the session ends, unless a newer token can answer it (a renewal
+   * replaced the token or is in flight, or another session sharing the store renewed
+   * it): then the call is sent once more, as it was made, with the new token. Bad
+   * arguments reject; this method never throws synchronously.
    *
    * An API-key session signs string, `URLSearchParams`, `ArrayBuffer` and typed-array
    * bodies; a stream, `Blob` or `FormData` body is a `TypeError`.
@@ -299,7 +314,9 @@ export class ArmorSession {
    * @throws {TypeError} `path` is of another origin, carries user info, or is not a
    *   string or URL; `init` is malformed; a `GET` or `HEAD` has a body.
    * @throws {ArmorApiError} `NOT_AUTHORIZED` or `SESSION_EXPIRED` (nothing is sent),
-   *   `TIMEOUT`, `ABORTED`, `NETWORK`, or `CLOCK_SKEW` (API key, clock off).
+   *   `TIMEOUT`, `ABORTED`, `NETWORK`, `STORE` (a shared store failed while the session
+   *   needed it), `INVALID_RESPONSE` (an injected `fetch` resolved with something that
+   *   is not a `Response`), or `CLOCK_SKEW` (API key, clock off).
    *
    * @example
    * ```ts ignore
