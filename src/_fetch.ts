@@ -184,7 +184,11 @@ function checkResponse(value: unknown): Response {
     return value as Response;
   }
   throw new NotAResponse(
-    value === null ? "null" : typeof value === "object" ? "an object" : typeof value,
+    value === null || value === undefined
+      ? String(value)
+      : typeof value === "object"
+      ? "an object"
+      : `a ${typeof value}`,
   );
 }
 

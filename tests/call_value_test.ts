@@ -381,6 +381,14 @@ Deno.test("an injected fetch that resolves with something that is not a Response
     const session = new ArmorSession({ fetch, now: () => START });
     session.authorize(TOKEN, 15);
     const error = await rejectsWith(session.fetch("/me"), "INVALID_RESPONSE");
-    assert.match(error.message, /not a Response/);
+    assert.match(
+      error.message,
+      /^GET \/me failed: the fetch function resolved with .+, not a Response$/,
+    );
+    const token = await rejectsWith(
+      requestArmorApiToken("C0d3", { baseUrl: "https://api.armor.com", fetch }),
+      "INVALID_RESPONSE",
+    );
+    assert.match(token.message, /not a Response/);
   }
 });
