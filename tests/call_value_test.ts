@@ -294,6 +294,38 @@ Deno.test("shared store: an abort ends the store read of a session with no token
   }
 });
 
+for (const [how, code] of [["timeout", "TIMEOUT"], ["abort", "ABORTED"]] as const) {
+  Deno.test(`api key: a slow signature stops at the call's ${how}`, async () => {
+    await using server = await servePartner({ clock: new MockClock(Date.now()) });
+    const session = await ArmorSession.connect({
+      apiKey: KEY,
+      baseUrl: server.baseUrl,
+      now: server.mock.clock.now,
+      timeout: how === "timeout" ? 300 : 30_000,
+    });
+    // Web Crypto takes 1 s to sign from now on.
+    const subtle = crypto.subtle;
+    const sign = subtle.sign;
+    Object.defineProperty(subtle, "sign", {
+      configurable: true,
+      value: (...args: Parameters<SubtleCrypto["sign"]>) =>
+        sleep(1_000).then(() => sign.apply(subtle, args)),
+    });
+    try {
+      const before = server.mock.requests.length;
+      const started = performance.now();
+      const init = how === "abort" ? { signal: AbortSignal.timeout(100) } : undefined;
+      await rejectsWith(session.fetch("/accounts", init), code);
+      const ms = performance.now() - started;
+      assert.ok(ms < 800, `settled after ${Math.round(ms)} ms`);
+      await sleep(1_000); // the signature ends
+      assert.equal(server.mock.requests.length, before);
+    } finally {
+      delete (subtle as { sign?: unknown }).sign;
+    }
+  });
+}
+
 // Item 5: the resend after a 401 stays within the call's deadline and signal.
 
 Deno.test("a resend after a 401 does not start a fresh deadline", async () => {
