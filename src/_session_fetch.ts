@@ -391,6 +391,12 @@ function within<T>(state: SessionState, call: Call, pending: Promise<T>): Promis
   });
 }
 
+/**
+ * The share of its timeout a call waits at most for a renewal or a store check while
+ * the token it holds is still good; then it goes out with that token.
+ */
+const WAIT_SHARE = 0.5;
+
 /** Settles when `pending` does, or after `ms` at the latest (then with `undefined`). */
 function atMost<T>(pending: Promise<T>, ms: number): Promise<T | undefined> {
   let id: ReturnType<typeof setTimeout> | undefined;
@@ -564,17 +570,19 @@ async function fetchSlow(state: SessionState, call: Call): Promise<Response> {
     const renewal = state.renewal ??
       (mayRetryRenewal(now, state.retryAt) ? startRenewal(state) : undefined);
     const length = token.expiresAt - token.issuedAt;
-    if (renewal !== undefined) {
-      // About to lapse: wait for the new token. Else, on a shared store, wait only for
-      // the store check, so a token another session already renewed is used at once;
-      // a private store holds nothing new, so the call goes out now.
-      if (mustRenew(now, token.expiresAt, length)) await within(state, call, renewal);
-      else if (state.shared && state.renewalChecked !== undefined) {
-        // The current token is good: a stalled store delays the call by at most half
-        // its time, and the other half is left for the call itself.
-        await within(state, call, atMost(state.renewalChecked, state.timeout / 2));
-      }
-    }
+    // About to lapse: wait for the new token. Else, on a shared store, wait only for the
+    // store check, so a token another session already renewed is used at once; a
+    // private store holds nothing new, so the call goes out now.
+    const wait = renewal === undefined
+      ? undefined
+      : mustRenew(now, token.expiresAt, length)
+      ? renewal
+      : state.shared
+      ? state.renewalChecked
+      : undefined;
+    // The current token is still good: a slow renewal or a stalled store holds the call
+    // for at most a share of its time, and the rest is left for the call itself.
+    if (wait !== undefined) await within(state, call, atMost(wait, state.timeout * WAIT_SHARE));
   }
   const current = state.token;
   if (current === undefined || state.ended !== undefined) throw state.noTokenError();

@@ -293,8 +293,10 @@ export class ArmorSession {
    * `URLSearchParams`, `FormData`) is copied at the call. Use
    * {@linkcode ArmorSession.forAccount} to call several accounts at once.
    *
-   * Renews the token when due (in the background while it is good), never follows a
-   * redirect, and never sends a credential to another origin. The session's `timeout`
+   * Renews the token when due (in the background while it is good; in the token's last
+   * 30 s a call waits for the new one, for at most half its timeout, then goes out with
+   * the current token), never follows a redirect, and never sends a credential to
+   * another origin. The session's `timeout`
    * is one deadline for the whole call, armed when it is made: every wait (for a
    * renewal, the store, a signature, a resend) and the body are under it, and
    * `init.signal` ends the call at once (`ABORTED`) without cancelling a renewal other

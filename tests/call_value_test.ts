@@ -260,6 +260,23 @@ Deno.test("last 30 s: the session's timeout covers the renewal wait and the send
   await session.idle();
 });
 
+Deno.test("last 30 s: a reissue slower than half the timeout lets the call through on the good token", async () => {
+  await using server = await serve();
+  const session = await connect(server, { timeout: 1_000 });
+  const first = session.token;
+  server.mock.clock.set(START + SESSION_MS - 10_000);
+  server.mock.inject({ path: REISSUE, delayMs: 3_000 });
+  const started = performance.now();
+  const res = await session.fetch("/me");
+  const ms = performance.now() - started;
+  await res.body?.cancel();
+  assert.equal(res.status, 200);
+  assert.ok(ms < 900, `answered after ${Math.round(ms)} ms`);
+  assert.equal(server.mock.requests.at(-1)!.headers.authorization, `FH-AUTH ${first}`);
+  await session.idle(); // the reissue times out; the token is kept
+  assert.equal(session.token, first);
+});
+
 Deno.test("shared store: an abort ends a call waiting for the store at the renewal point", async () => {
   await using server = await serve();
   const store = slowStore(new MemoryTokenStore(), 1_500);
