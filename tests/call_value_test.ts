@@ -405,6 +405,22 @@ Deno.test("a 401 while the reissue's answer is in transit takes the new token", 
   assert.equal(server.mock.count(REISSUE), 1);
 });
 
+Deno.test("a 401 while a renewal that then fails is in flight: the 401 is returned, the session ends", async () => {
+  await using server = await serve();
+  const session = await connect(server);
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  server.mock.inject({ path: REISSUE, delayMs: 200, status: 503 });
+  server.mock.revokeToken(session.token); // revoked elsewhere: no renewal can replace it
+  const started = performance.now();
+  const res = await session.fetch("/me");
+  await res.body?.cancel();
+  assert.equal(res.status, 401);
+  assert.ok(performance.now() - started >= 150, "the call waited for the renewal");
+  await session.idle();
+  assert.equal(session.isActive(), false);
+  assert.equal(server.mock.requests.filter((r) => r.path === "/me").length, 2); // login, call
+});
+
 // Item 9: a fetch that resolves with something that is not a Response.
 
 Deno.test("an injected fetch that resolves with undefined after the deadline does not crash", async () => {
