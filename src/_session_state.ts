@@ -137,7 +137,10 @@ export class SessionState {
   readonly now: () => number;
 
   rebuildHeaders(): void {
-    this.headers = headerSet(this.token?.accessToken, this.accountId);
+    const accessToken = this.token?.accessToken;
+    // Other accounts' headers carry the token too: none is kept past its token.
+    if (accessToken !== this.headers.accessToken) this.#byAccount.clear();
+    this.headers = headerSet(accessToken, this.accountId);
   }
 
   /** The headers of a call in `accountId` with the current token: built once per token. */
