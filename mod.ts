@@ -47,6 +47,7 @@
  */
 
 export { ArmorSession } from "./src/armor_session.ts";
+export type { ArmorAccountView } from "./src/armor_account_view.ts";
 export type { ArmorConnectOptions, ArmorSessionOptions } from "./src/session_options.ts";
 export {
   requestArmorApiToken,

@@ -49,7 +49,7 @@ const monotonicNow = performance.now.bind(performance);
  * fewer timers alive, as each outlives its call by the whole timeout. A timeout too close
  * to the longest timer to add the slack gets a timer of its own.
  */
-function timeoutSignal(timeout: number): AbortSignal {
+export function timeoutSignal(timeout: number): AbortSignal {
   const slack = Math.min(timeout * DEADLINE_SLACK_SHARE, DEADLINE_SLACK_MAX_MS);
   if (!SHARES_TIMERS || !(slack >= 1) || Math.ceil(timeout + slack) > LONGEST_TIMEOUT_MS) {
     return AbortSignal.timeout(timeout);
@@ -129,6 +129,13 @@ function sendFailure(
     return { code, message: abortMessage(code, what, timeout), cause: deadline.reason };
   }
   if (isPermissionError(error)) throw error;
+  if (error instanceof NotAResponse) {
+    return {
+      code: "INVALID_RESPONSE",
+      message: `${what} failed: the fetch function resolved with ${error.message}, not a Response`,
+      cause: undefined,
+    };
+  }
   return { code: "NETWORK", message: `${what} failed: no answer from the Armor API`, cause: error };
 }
 
@@ -160,20 +167,57 @@ export function honoursSignal(fetchImpl: typeof fetch): boolean {
   return fetchImpl === runtimeFetch;
 }
 
+/** What an injected fetch resolved with instead of a Response (its kind as the message). */
+class NotAResponse extends Error {}
+
+/**
+ * The value when it can be read as a Response (a status, headers, a body or none); else
+ * a rejection that {@linkcode failureOf} reads as `INVALID_RESPONSE`.
+ */
+function checkResponse(value: unknown): Response {
+  const response = value as Partial<Response> | null | undefined;
+  if (
+    typeof response === "object" && response !== null && typeof response.status === "number" &&
+    typeof response.headers?.get === "function" &&
+    (response.body === null || typeof response.body?.getReader === "function")
+  ) {
+    return value as Response;
+  }
+  throw new NotAResponse(
+    value === null || value === undefined
+      ? String(value)
+      : typeof value === "object"
+      ? "an object"
+      : `a ${typeof value}`,
+  );
+}
+
 /**
  * Calls `fetchImpl` unbound, as a plain function: Cloudflare Workers and browsers refuse
  * their global `fetch` called as a method of another object ("Illegal invocation"). A
- * fetch that throws instead of rejecting becomes a rejection.
+ * fetch that throws instead of rejecting becomes a rejection, and an injected fetch that
+ * resolves with something that is not a Response becomes one too.
  */
 export function callFetch(
   fetchImpl: typeof fetch,
   url: string,
   init: RequestInit,
 ): Promise<Response> {
+  let pending: Promise<Response>;
   try {
-    return fetchImpl(url, init);
+    pending = fetchImpl(url, init);
   } catch (error) {
     return Promise.reject(error);
+  }
+  return fetchImpl === runtimeFetch ? pending : Promise.resolve(pending).then(checkResponse);
+}
+
+/** Cancels the body of a response nobody will read; never throws. */
+export function discard(response: Response | undefined): void {
+  try {
+    response?.body?.cancel().catch(() => {});
+  } catch {
+    // Not a Response after all: nothing to cancel.
   }
 }
 
@@ -187,8 +231,16 @@ export function untilAborted<T>(
   signal: AbortSignal,
   late?: (value: T) => void,
 ): Promise<T> {
+  // What comes too late is handed to `late`, which must not throw from a dangling promise.
+  const lateOnly = (value: T) => {
+    try {
+      late?.(value);
+    } catch {
+      // E.g. not a Response: nothing to clean up.
+    }
+  };
   if (signal.aborted) {
-    pending.then(late, () => {});
+    pending.then(lateOnly, () => {});
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {
@@ -196,7 +248,7 @@ export function untilAborted<T>(
     const onAbort = () => {
       if (settled) return;
       settled = true;
-      pending.then(late, () => {});
+      pending.then(lateOnly, () => {});
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });

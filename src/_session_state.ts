@@ -27,6 +27,31 @@ export interface LocalToken {
   expiresAt: number;
 }
 
+/**
+ * The headers of a call in one account with one token (or none, for an API key), built
+ * once and shared by reference by every call made with them: never changed once built.
+ */
+export interface HeaderSet {
+  /** The token whose `Authorization` they carry, if any. */
+  readonly accessToken: string | undefined;
+  /** The account of their `X-Account-Context`, if any. */
+  readonly accountId: number | undefined;
+  /** For a call with no string body. */
+  readonly plain: Readonly<Record<string, string>>;
+  /** For a call with a string body: with `Content-Type: application/json`. */
+  readonly json: Readonly<Record<string, string>>;
+}
+
+/** How many accounts' headers a session keeps for its account-bound views. */
+const ACCOUNT_HEADERS_KEPT = 256;
+
+function headerSet(accessToken: string | undefined, accountId: number | undefined): HeaderSet {
+  const plain: Record<string, string> = { accept: "application/json" };
+  if (accessToken !== undefined) plain.authorization = fhAuthorization(accessToken);
+  if (accountId !== undefined) plain["x-account-context"] = String(accountId);
+  return { accessToken, accountId, plain, json: { ...plain, "content-type": "application/json" } };
+}
+
 /** How a session's state ended, if it did. */
 export type Ended = "disconnected" | "rejected";
 
@@ -75,9 +100,10 @@ export class SessionState {
   version: string | null = null;
   identity?: ArmorIdentity;
   accountId?: number;
-  /** The headers of a call without a body, and with a JSON body: built once per change. */
-  headers: Record<string, string> = {};
-  headersWithBody: Record<string, string> = {};
+  /** The headers of a call in the session's account with its token: built once per change. */
+  headers: HeaderSet = headerSet(undefined, undefined);
+  /** The headers of calls in other accounts (account-bound views), with the current token. */
+  readonly #byAccount = new Map<number, HeaderSet>();
   renewal?: Promise<void>;
   /** Settles once the renewal in flight has read the store (adopted, or claimed). */
   renewalChecked?: Promise<void>;
@@ -111,11 +137,25 @@ export class SessionState {
   readonly now: () => number;
 
   rebuildHeaders(): void {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (this.token !== undefined) headers.authorization = fhAuthorization(this.token.accessToken);
-    if (this.accountId !== undefined) headers["x-account-context"] = String(this.accountId);
-    this.headers = headers;
-    this.headersWithBody = { ...headers, "content-type": "application/json" };
+    const accessToken = this.token?.accessToken;
+    // Other accounts' headers carry the token too: none is kept past its token.
+    if (accessToken !== this.headers.accessToken) this.#byAccount.clear();
+    this.headers = headerSet(accessToken, this.accountId);
+  }
+
+  /** The headers of a call in `accountId` with the current token: built once per token. */
+  headersFor(accountId: number): HeaderSet {
+    if (accountId === this.accountId) return this.headers;
+    const accessToken = this.token?.accessToken;
+    let set = this.#byAccount.get(accountId);
+    if (set === undefined || set.accessToken !== accessToken) {
+      if (set === undefined && this.#byAccount.size >= ACCOUNT_HEADERS_KEPT) {
+        this.#byAccount.clear();
+      }
+      set = headerSet(accessToken, accountId);
+      this.#byAccount.set(accountId, set);
+    }
+    return set;
   }
 
   setToken(token: LocalToken, version: string | null): void {

@@ -1,6 +1,7 @@
 import { connectSession } from "./_login.ts";
 import { REDACTED } from "./_redact.ts";
-import { checkBody, fetchSlow, resolvePath, send } from "./_session_fetch.ts";
+import { type ArmorAccountView, createAccountView } from "./armor_account_view.ts";
+import { sessionFetch } from "./_session_fetch.ts";
 import { registerSession } from "./_session_registry.ts";
 import { buildState, checkAccountId, type SessionState } from "./_session_state.ts";
 import { adopt, authorizeWith, forget, storeGet, takeToken } from "./_store_sync.ts";
@@ -235,7 +236,10 @@ export class ArmorSession {
   }
 
   /**
-   * Switches the account calls act on, to one of the session's accounts.
+   * Switches the account calls act on, to one of the session's accounts (the
+   * PowerShell session's account context). Calls already made keep the account they
+   * were made in; to call several accounts at once, use
+   * {@linkcode ArmorSession.forAccount} instead of switching between calls.
    *
    * @param accountId The account id.
    * @throws {TypeError} Not a positive integer.
@@ -281,12 +285,26 @@ export class ArmorSession {
    * `ARMOR-PSK` signature for an API key), `X-Account-Context: <accountId>` and, with a
    * string body, `Content-Type: application/json`.
    *
-   * Renews the token when due (in the background while it is good), never follows a
-   * redirect, and never sends a credential to another origin. The session's `timeout`
-   * covers the whole exchange, body included; `init.signal` aborts it. A `401` answer
-   * means the API rejected the token: the response is returned and the session ends,
-   * unless the token was already replaced by a renewal (then the call is sent once more
-   * with the new one). Bad arguments reject; this method never throws synchronously.
+   * A call is a value, fixed when `fetch` is called: its URL, method, headers (the
+   * account context among them) and body are captured then, so a later
+   * {@linkcode ArmorSession.useAccount}, a renewal, or a login adopted from the store
+   * never changes what it sends; only the token may be swapped for the session's newer
+   * one. A body the caller could still change (a typed array, an `ArrayBuffer`,
+   * `URLSearchParams`, `FormData`) is copied at the call. Use
+   * {@linkcode ArmorSession.forAccount} to call several accounts at once.
+   *
+   * Renews the token when due (in the background while it is good; in the token's last
+   * 30 s a call waits for the new one, for at most half its timeout, then goes out with
+   * the current token), never follows a redirect, and never sends a credential to
+   * another origin. The session's `timeout`
+   * is one deadline for the whole call, armed when it is made: every wait (for a
+   * renewal, the store, a signature, a resend) and the body are under it, and
+   * `init.signal` ends the call at once (`ABORTED`) without cancelling a renewal other
+   * calls share. A `401` answer means the API rejected the token: the response is
+   * returned and the session ends, unless a newer token can answer it (a renewal
+   * replaced the token or is in flight, or another session sharing the store renewed
+   * it): then the call is sent once more, as it was made, with the new token. Bad
+   * arguments reject; this method never throws synchronously.
    *
    * An API-key session signs string, `URLSearchParams`, `ArrayBuffer` and typed-array
    * bodies; a stream, `Blob` or `FormData` body is a `TypeError`.
@@ -298,7 +316,9 @@ export class ArmorSession {
    * @throws {TypeError} `path` is of another origin, carries user info, or is not a
    *   string or URL; `init` is malformed; a `GET` or `HEAD` has a body.
    * @throws {ArmorApiError} `NOT_AUTHORIZED` or `SESSION_EXPIRED` (nothing is sent),
-   *   `TIMEOUT`, `ABORTED`, `NETWORK`, or `CLOCK_SKEW` (API key, clock off).
+   *   `TIMEOUT`, `ABORTED`, `NETWORK`, `STORE` (a shared store failed while the session
+   *   needed it), `INVALID_RESPONSE` (an injected `fetch` resolved with something that
+   *   is not a `Response`), or `CLOCK_SKEW` (API key, clock off).
    *
    * @example
    * ```ts ignore
@@ -309,31 +329,52 @@ export class ArmorSession {
    */
   fetch(path: string | URL, init?: RequestInit): Promise<Response> {
     const state = this.#state;
-    try {
-      const url = resolvePath(state, path);
-      // The hot path: no init, a token well before its renewal point.
-      if (init === undefined && !state.usesApiKey) {
-        const token = state.token;
-        if (token !== undefined && state.ended === undefined && state.now() < state.renewAt) {
-          return send(state, token.accessToken, url, undefined);
-        }
-        return fetchSlow(state, url, undefined);
-      }
-      const signedBody = checkBody(state, init);
-      if (state.usesApiKey) {
-        if (state.ended !== undefined || state.identity === undefined) {
-          return Promise.reject(state.noTokenError());
-        }
-        return send(state, undefined, url, init, signedBody);
-      }
-      const token = state.token;
-      if (token === undefined || state.ended !== undefined || !(state.now() < state.renewAt)) {
-        return fetchSlow(state, url, init);
-      }
-      return send(state, token.accessToken, url, init);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return sessionFetch(state, state.headers, path, init);
+  }
+
+  /**
+   * A view of the session bound to one account: its `fetch` sends every call with
+   * `X-Account-Context: <accountId>`, whatever {@linkcode ArmorSession.useAccount} does
+   * meanwhile, with the session's login (its token and renewal, its store, or its API
+   * key). The view keeps no state of its own to change: make one per account and call
+   * them at once, e.g. to read every customer account of a partner login in parallel.
+   *
+   * @param accountId One of the session's accounts.
+   * @returns The view: `accountId` and `fetch`, with the semantics of
+   *   {@linkcode ArmorSession.fetch}.
+   * @throws {TypeError} `accountId` is not a positive integer.
+   * @throws {ArmorApiError} `UNKNOWN_ACCOUNT` when the session's identity does not list it.
+   *
+   * @example Call every account at once
+   * ```ts ignore
+   * const calls: Promise<Response>[] = [];
+   * for (const account of session.accounts) {
+   *   calls.push(session.forAccount(account.id).fetch("/vms"));
+   * }
+   * const answers = await Promise.all(calls); // each in its own account
+   * ```
+   *
+   * @example A view keeps its account
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { ArmorSession } from "@armor-api/auth";
+   *
+   * const session = new ArmorSession({ accountId: 1001 });
+   * const staging = session.forAccount(1002);
+   * session.useAccount(1003);
+   * assert.equal(staging.accountId, 1002);
+   * assert.equal(session.accountId, 1003);
+   * ```
+   */
+  forAccount(accountId: number): ArmorAccountView {
+    const state = this.#state;
+    const id = checkAccountId(accountId);
+    state.checkAccount(id);
+    return createAccountView(
+      this,
+      id,
+      (path, init) => sessionFetch(state, state.headersFor(id), path, init),
+    );
   }
 
   /**
