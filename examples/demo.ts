@@ -20,13 +20,8 @@
  * @module
  */
 
-import {
-  ArmorApiError,
-  type ArmorLogRecord,
-  ArmorSession,
-  DEFAULT_AUTHORIZE_TIMEOUT_MS,
-  updateArmorApiToken,
-} from "../mod.ts";
+import { ArmorApiError, type ArmorLogRecord, ArmorSession, updateArmorApiToken } from "../mod.ts";
+import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "../src/renewal.ts";
 import { type ServedMockArmorApi, serveMockArmorApi } from "../src/testing/mod.ts";
 
 /** After this long without an answer from `/auth/authorize`, say it waits for a phone. */
