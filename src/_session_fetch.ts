@@ -11,7 +11,7 @@ import {
   honoursSignal,
   untilAborted,
 } from "./_fetch.ts";
-import { elapsed, log, pathOf } from "./_http.ts";
+import { elapsed, log, pathOf, redactAuthorization } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { rejected, startRenewal } from "./_renew.ts";
 import type { SessionState } from "./_session_state.ts";
@@ -30,7 +30,9 @@ import {
 function redactHeaders(headers: HeadersInit): Record<string, string> {
   const shown: Record<string, string> = {};
   for (const [name, value] of new Headers(headers)) {
-    shown[name] = /^(authorization|cookie|proxy-authorization|x-api-key)$/i.test(name)
+    shown[name] = /^(proxy-)?authorization$/i.test(name)
+      ? redactAuthorization(value)
+      : /^(cookie|x-api-key)$/i.test(name)
       ? REDACTED
       : value;
   }
