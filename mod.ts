@@ -32,17 +32,21 @@
  * import { ArmorSession } from "@armor-api/auth";
  * import { serveMockArmorApi } from "@armor-api/auth/testing";
  *
- * await using server = await serveMockArmorApi();
- * const session = await ArmorSession.connect({
- *   baseUrl: server.baseUrl,
- *   username: "demo@example.com",
- *   password: "demo-password",
- * });
- * assert.equal(session.identity?.username, "demo@example.com");
- * assert.equal(session.accountId, 1001); // the first account
- * const accounts = await (await session.fetch("/accounts")).json();
- * assert.deepEqual(accounts.map((account: { id: number }) => account.id), [1001, 1002]);
- * await session.disconnect();
+ * const server = await serveMockArmorApi(); // 127.0.0.1, a free port
+ * try {
+ *   const session = await ArmorSession.connect({
+ *     baseUrl: server.baseUrl,
+ *     username: "demo@example.com",
+ *     password: "demo-password",
+ *   });
+ *   assert.equal(session.identity?.username, "demo@example.com");
+ *   assert.equal(session.accountId, 1001); // the first account
+ *   const accounts = await (await session.fetch("/accounts")).json();
+ *   assert.deepEqual(accounts.map((account: { id: number }) => account.id), [1001, 1002]);
+ *   await session.disconnect();
+ * } finally {
+ *   await server.close();
+ * }
  * ```
  *
  * @module
