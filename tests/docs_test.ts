@@ -233,3 +233,13 @@ Deno.test("the README's Node-facing code runs on Node 20: parsed, and the quick 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("docs/README.md links every page of docs/, and the README links the index", async () => {
+  const index = await Deno.readTextFile(`${ROOT}docs/README.md`);
+  for (const page of await pages()) {
+    if (!page.startsWith("docs/") || page === "docs/README.md") continue;
+    const name = page.slice("docs/".length);
+    assert.ok(index.includes(`](${name})`), `docs/README.md does not link ${name}`);
+  }
+  assert.match(await Deno.readTextFile(`${ROOT}README.md`), /\]\(docs\/README\.md\)/);
+});
