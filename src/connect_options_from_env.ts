@@ -166,7 +166,9 @@ function reader(env: EnvSource | undefined): (name: Variable) => unknown {
 
 /** Deno refused to read `name`: the same kind of error, saying which flag to add. */
 function permissionError(error: unknown, name: string): unknown {
-  if (!(error instanceof Error)) return error;
+  if (!(error instanceof Error) || !/^(NotCapable|PermissionDenied)$/.test(error.name)) {
+    return error;
+  }
   const Kind = error.constructor as new (message: string, options?: ErrorOptions) => Error;
   const message = `Reading ${name} needs permission: run with ${ALLOW_ENV} (or pass env)`;
   try {
