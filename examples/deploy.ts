@@ -19,23 +19,19 @@
  * `ARMOR_ACCOUNT_ID` (default: the first account), and, locally only, `ARMOR_KV_PATH`
  * (the KV database file; default: Deno's own). Deno KV comes from `"unstable": ["kv"]`
  * in deno.json; on Deno Deploy, also assign a KV database to the app in its settings.
- * Locally, against a mock Armor API on a loopback port:
+ * The settings are read by `connectOptionsFromEnv`. Locally, against a mock Armor API on
+ * a loopback port, listening on loopback only:
  *
- *     deno serve --env-file=.env --allow-net=127.0.0.1 \
- *       --allow-env=ARMOR_USERNAME,ARMOR_PASSWORD,ARMOR_BASE_URL,ARMOR_ACCOUNT_ID,ARMOR_API_KEY_ID,ARMOR_API_SECRET_KEY,ARMOR_KV_PATH,DEPLOY_BEARER_SECRET \
- *       examples/deploy.ts
+ *     deno serve --host 127.0.0.1 --env-file=.env --allow-net=127.0.0.1 \
+ *       --allow-env='ARMOR_*,DEPLOY_BEARER_SECRET' examples/deploy.ts
  *
  * @module
  */
 
-import { ArmorApiError, ArmorSession, KvTokenStore } from "../mod.ts";
+import { ArmorApiError, ArmorSession, connectOptionsFromEnv, KvTokenStore } from "../mod.ts";
 
 /** The shortest bearer secret the app accepts, e.g. from `openssl rand -hex 32`. */
 const MIN_SECRET_LENGTH = 16;
-
-function env(name: string): string | undefined {
-  return Deno.env.get(name)?.trim() || undefined;
-}
 
 /** A setting that is missing or wrong: the app answers 500 and says what to set. */
 class SettingError extends Error {}
@@ -81,43 +77,17 @@ async function authorized(request: Request): Promise<boolean> {
 let pending: Promise<ArmorSession> | undefined;
 let store: Promise<KvTokenStore> | undefined;
 
-function accountId(): number | undefined {
-  const text = env("ARMOR_ACCOUNT_ID");
-  if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text) || Number(text) <= 0) {
-    throw new SettingError("Set ARMOR_ACCOUNT_ID to a positive integer, or remove it");
-  }
-  return Number(text);
-}
-
 function connect(): Promise<ArmorSession> {
   const attempt = (async () => {
-    const baseUrl = env("ARMOR_BASE_URL");
-    const id = env("ARMOR_API_KEY_ID");
-    const secret = env("ARMOR_API_SECRET_KEY");
-    if (id !== undefined || secret !== undefined) {
-      if (id === undefined || secret === undefined) {
-        throw new SettingError("Set both ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY, or neither");
-      }
-      // An API key signs every request: nothing to share, so no KV.
-      return await ArmorSession.connect({
-        apiKey: { id, secret },
-        baseUrl,
-        accountId: accountId(),
-      });
-    }
-    const username = env("ARMOR_USERNAME");
-    const password = Deno.env.get("ARMOR_PASSWORD");
-    if (username === undefined || !password) {
-      throw new SettingError(
-        "Set ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY, or ARMOR_USERNAME and ARMOR_PASSWORD, in the app's settings",
-      );
-    }
+    // A TypeError names a missing or wrong ARMOR_* setting, never its value.
+    const options = connectOptionsFromEnv();
+    // An API key signs every request: nothing to share, so no KV.
+    if (options.apiKey) return await ArmorSession.connect(options);
     if (typeof Deno.openKv !== "function") {
       throw new SettingError('Enable Deno KV: add "unstable": ["kv"] to deno.json');
     }
     // Opened once, on the first password login; the database is shared by every isolate.
-    store ??= Deno.openKv(env("ARMOR_KV_PATH")).then(
+    store ??= Deno.openKv(Deno.env.get("ARMOR_KV_PATH") || undefined).then(
       (kv) => new KvTokenStore(kv),
       (error) => {
         store = undefined;
@@ -126,13 +96,7 @@ function connect(): Promise<ArmorSession> {
         );
       },
     );
-    return await ArmorSession.connect({
-      baseUrl,
-      username,
-      password,
-      accountId: accountId(),
-      store: await store,
-    });
+    return await ArmorSession.connect({ ...options, store: await store });
   })();
   pending = attempt;
   attempt.catch(() => {

@@ -43,8 +43,11 @@ export interface ArmorCallOptions {
   timeout?: number;
   /** Send nothing: resolve with what would be sent, secrets redacted (`-WhatIf`). */
   whatIf?: boolean;
-  /** Asked before sending; `false` cancels the call (`-Confirm`). */
-  confirm?: ArmorConfirm;
+  /**
+   * Asked before sending, with what would be sent; `false` cancels the call
+   * (`-Confirm`) and it rejects with an `ArmorCancelledError`.
+   */
+  confirm?: (plan: ArmorRequestPlan) => boolean | Promise<boolean>;
   /** Receives redacted records of the call. Default: the session's, else none. */
   logger?: ArmorLogger;
   /** The clock that stamps the token's `issuedAt`. Default: the session's, else `Date.now`. */

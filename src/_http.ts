@@ -15,7 +15,7 @@ import {
   ownConnection,
   untilAborted,
 } from "./_fetch.ts";
-import { scrubCause } from "./_redact.ts";
+import { REDACTED, scrubCause } from "./_redact.ts";
 import {
   describeServerError,
   MAX_ERROR_BODY_BYTES,
@@ -56,6 +56,16 @@ export interface Outgoing {
    * send again on if the server closed it after reading.
    */
   once?: boolean;
+}
+
+/**
+ * How every log record and plan shows an `Authorization` value: its scheme, then
+ * `[REDACTED]` (`FH-AUTH [REDACTED]`, `ARMOR-PSK [REDACTED]`); a value with no scheme is
+ * `[REDACTED]` whole.
+ */
+export function redactAuthorization(value: string): string {
+  const scheme = /^([A-Za-z][A-Za-z0-9_-]{0,31}) /.exec(value)?.[1];
+  return scheme === undefined ? REDACTED : `${scheme} ${REDACTED}`;
 }
 
 /**

@@ -3,8 +3,7 @@
 // `GET /me` and nothing else.
 
 import { clockSkew, fhAuthorization, signAhead } from "./_authorization.ts";
-import { log, sendJson, type Transport } from "./_http.ts";
-import { REDACTED } from "./_redact.ts";
+import { log, redactAuthorization, sendJson, type Transport } from "./_http.ts";
 import { armorPskSigner } from "./armor_psk.ts";
 import {
   buildState,
@@ -123,7 +122,7 @@ export function readIdentity(
         apiVersion: state.endpoint.apiVersion,
         headers: {
           accept: "application/json",
-          authorization: `${authorization.split(" ")[0]} ${REDACTED}`,
+          authorization: redactAuthorization(authorization),
         },
       },
       url,
@@ -312,8 +311,15 @@ export async function connectSession<S>(
   }
   if (typeof username !== "string" || username.trim() === "") {
     throw new TypeError(
-      `username must be a non-empty string (or give apiKey), got ${describe(username)}`,
+      username === undefined
+        ? "username is missing: give username and password, or apiKey"
+        : `username must be a non-empty string, got ${
+          describe(username)
+        }: give username and password, or apiKey`,
     );
+  }
+  if (password === undefined) {
+    throw new TypeError("password is missing: give username and password, or apiKey");
   }
   const checkedPassword = checkSecret(password, "password");
   const authorizeTimeout = checkTimeout(

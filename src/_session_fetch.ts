@@ -14,7 +14,7 @@ import {
   timeoutSignal,
   untilAborted,
 } from "./_fetch.ts";
-import { elapsed, log, pathOf } from "./_http.ts";
+import { elapsed, log, pathOf, redactAuthorization } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { rejected, startRenewal } from "./_renew.ts";
 import type { HeaderSet, SessionState } from "./_session_state.ts";
@@ -33,7 +33,9 @@ import {
 function redactHeaders(headers: HeadersInit): Record<string, string> {
   const shown: Record<string, string> = {};
   for (const [name, value] of new Headers(headers)) {
-    shown[name] = /^(authorization|cookie|proxy-authorization|x-api-key)$/i.test(name)
+    shown[name] = /^(proxy-)?authorization$/i.test(name)
+      ? redactAuthorization(value)
+      : /^(cookie|x-api-key)$/i.test(name)
       ? REDACTED
       : value;
   }

@@ -134,6 +134,7 @@ export function showPublic(value: unknown): string {
 /** Describes a value's type for an error message, never its content. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return value === "" ? "an empty string" : "a string";
   if (typeof value === "number" && !Number.isFinite(value)) return String(value);

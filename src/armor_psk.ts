@@ -71,15 +71,7 @@ export interface ArmorPskRequest {
   timestamp?: number;
 }
 
-/**
- * Signs one request with the key it was made for; see {@linkcode armorPskSigner}.
- *
- * @example
- * ```ts
- * import { armorPskSigner, type ArmorPskSigner } from "@armor-api/auth";
- * const sign: ArmorPskSigner = armorPskSigner({ id: "my-key-id", secret: "my-secret-key" });
- * ```
- */
+/** Signs one request with the key it was made for (internal name; see `armorPskSigner`). */
 export type ArmorPskSigner = (request: ArmorPskRequest) => Promise<string>;
 
 /** The longest nonce Armor accepts, in characters. */
@@ -221,7 +213,9 @@ export async function armorPskAuthorization(
  * assert.equal(String(sign).includes("my-secret-key"), false);
  * ```
  */
-export function armorPskSigner(key: ArmorApiKey): ArmorPskSigner {
+export function armorPskSigner(
+  key: ArmorApiKey,
+): (request: ArmorPskRequest) => Promise<string> {
   const { id, secret } = checkKey(key);
   const imported = new ImportedKey(id, secret);
   return (request) => signWith(imported, request);

@@ -1,4 +1,5 @@
 import { connectSession } from "./_login.ts";
+import { ArmorApiError } from "./errors.ts";
 import { REDACTED } from "./_redact.ts";
 import { type ArmorAccountView, createAccountView } from "./armor_account_view.ts";
 import { sessionFetch } from "./_session_fetch.ts";
@@ -10,6 +11,8 @@ import type { ArmorConnectOptions, ArmorSessionOptions } from "./session_options
 import type { ArmorApiVersion } from "./types.ts";
 
 const INSPECT = Symbol.for("Deno.customInspect");
+/** The latest time a `Date` holds: an API key's "expiry". */
+const LATEST_DATE_MS = 8.64e15;
 const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
@@ -151,22 +154,39 @@ export class ArmorSession {
   }
 
   /**
-   * The current access token.
+   * The current access token, e.g. for a tool of your own that sends
+   * `Authorization: FH-AUTH <token>`.
    *
-   * @throws {ArmorApiError} `NOT_AUTHORIZED` when there is none (an API-key session has
-   *   none), `SESSION_EXPIRED` when it expired.
+   * @throws {ArmorApiError} `NOT_AUTHORIZED` when there is none: never logged in,
+   *   disconnected, rejected by the API, or an API-key session, which has no token
+   *   ("An API-key session has no token: each request is signed"); `SESSION_EXPIRED`
+   *   when it expired.
    */
   get token(): string {
     const state = this.#state;
+    if (state.usesApiKey) {
+      throw new ArmorApiError(
+        "NOT_AUTHORIZED",
+        "An API-key session has no token: each request is signed (call session.fetch, or armorPskAuthorization for a request of your own)",
+      );
+    }
     const token = state.token;
     if (token === undefined || state.ended !== undefined) throw state.noTokenError();
     if (!(state.now() < token.expiresAt)) throw state.expiredError(token.expiresAt);
     return token.accessToken;
   }
 
-  /** When the token expires; the epoch (1970) when the session has no token. */
+  /**
+   * When the token expires; the epoch (1970) when the session has no token. An API key
+   * does not expire: for an API-key session that is connected, the latest date a `Date`
+   * holds (`+275760-09-13T00:00:00.000Z`, so `expiresAt > new Date()` holds), and the
+   * epoch once it is disconnected. {@linkcode ArmorSession.isActive} says whether calls
+   * can be made.
+   */
   get expiresAt(): Date {
-    return new Date(this.#state.token?.expiresAt ?? 0);
+    const state = this.#state;
+    if (state.usesApiKey) return new Date(this.isActive() ? LATEST_DATE_MS : 0);
+    return new Date(state.token?.expiresAt ?? 0);
   }
 
   /** When the token was issued; the epoch when the session has no token. */
@@ -210,8 +230,10 @@ export class ArmorSession {
   }
 
   /**
-   * True when calls can be made: the session holds a token that has not expired, or
-   * signs with an API key and was not disconnected.
+   * True when calls can be made: the session holds a token that has not expired (by its
+   * clock), or it signs with an API key, connected and not disconnected. False before
+   * login, after `disconnect`, after the API rejected the token (401), and once the token
+   * expired; a renewal in flight does not make it false.
    *
    * @returns Whether calls can be made.
    *

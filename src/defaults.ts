@@ -4,7 +4,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "@armor-api/auth";
+ * import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "@armor-api/auth/renewal";
  * assert.equal(DEFAULT_BASE_URL, "https://api.armor.com");
  * assert.equal(DEFAULT_TIMEOUT_MS, 30_000);
  * ```
@@ -20,7 +20,7 @@ import type { ArmorApiVersion } from "./types.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_BASE_URL } from "@armor-api/auth";
+ * import { DEFAULT_BASE_URL } from "@armor-api/auth/renewal";
  * assert.equal(new URL("/me", DEFAULT_BASE_URL).href, "https://api.armor.com/me");
  * ```
  */
@@ -32,7 +32,7 @@ export const DEFAULT_BASE_URL = "https://api.armor.com";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_TIMEOUT_MS } from "@armor-api/auth";
+ * import { DEFAULT_TIMEOUT_MS } from "@armor-api/auth/renewal";
  * assert.equal(DEFAULT_TIMEOUT_MS / 1000, 30);
  * ```
  */
@@ -45,7 +45,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "@armor-api/auth";
+ * import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "@armor-api/auth/renewal";
  * assert.equal(DEFAULT_AUTHORIZE_TIMEOUT_MS / 60_000, 3);
  * ```
  */
@@ -57,7 +57,7 @@ export const DEFAULT_AUTHORIZE_TIMEOUT_MS = 180_000;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_API_VERSION } from "@armor-api/auth";
+ * import { DEFAULT_API_VERSION } from "@armor-api/auth/renewal";
  * assert.equal(DEFAULT_API_VERSION, "v1.0");
  * ```
  */

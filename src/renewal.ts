@@ -1,5 +1,12 @@
 /**
- * The rules for a session's lifetime and renewal, with their numbers, in one place.
+ * `@armor-api/auth/renewal`: the rules behind a session's lifetime, renewal, timeouts and
+ * shared stores, with their numbers, in one place. Most code never imports this entry:
+ * `ArmorSession` from the main entry applies the rules. It is for reading them, and for
+ * tests that want to compute a renewal point.
+ *
+ * The rules (minutes, the two-thirds point, one reissue for every caller) are stable. The
+ * tuning numbers below them (store polling, claim grace, back-offs) may change in a minor
+ * release; read them here rather than copying them.
  *
  * - `expires_in` is read as minutes (Armor documents 15). A value above
  *   {@linkcode SECONDS_THRESHOLD} can only be seconds (an older guide showed `1800` for
@@ -29,7 +36,7 @@
  *
  * @example When is a 15-minute session renewed?
  * ```ts
- * import { renewAt, sessionLengthMs } from "@armor-api/auth";
+ * import { renewAt, sessionLengthMs } from "@armor-api/auth/renewal";
  * import assert from "node:assert/strict";
  *
  * const issuedAt = 0;
@@ -39,6 +46,13 @@
  *
  * @module
  */
+
+export {
+  DEFAULT_API_VERSION,
+  DEFAULT_AUTHORIZE_TIMEOUT_MS,
+  DEFAULT_BASE_URL,
+  DEFAULT_TIMEOUT_MS,
+} from "./defaults.ts";
 
 /** An `expires_in` above this many units can only be seconds. */
 export const SECONDS_THRESHOLD = 120;
@@ -137,7 +151,7 @@ export const LOGIN_CLAIM_BACKOFF_MS = 10;
  *
  * @example
  * ```ts
- * import { sessionLengthMs } from "@armor-api/auth";
+ * import { sessionLengthMs } from "@armor-api/auth/renewal";
  * import assert from "node:assert/strict";
  * assert.equal(sessionLengthMs(15) / 60_000, 15); // 15 minutes
  * assert.equal(sessionLengthMs(1800) / 60_000, 30); // 30 minutes, not 30 hours
@@ -159,7 +173,7 @@ export function sessionLengthMs(expiresIn: number): number {
  *
  * @example
  * ```ts
- * import { renewAt } from "@armor-api/auth";
+ * import { renewAt } from "@armor-api/auth/renewal";
  * import assert from "node:assert/strict";
  * assert.equal(renewAt(0, 900_000), 300_000);
  * ```
@@ -180,7 +194,7 @@ export function renewAt(issuedAt: number, lengthMs: number): number {
  *
  * @example
  * ```ts
- * import { shouldRenew } from "@armor-api/auth";
+ * import { shouldRenew } from "@armor-api/auth/renewal";
  * import assert from "node:assert/strict";
  * assert.equal(shouldRenew(299_999, 0, 900_000), false);
  * assert.equal(shouldRenew(300_000, 0, 900_000), true);
@@ -202,7 +216,7 @@ export function shouldRenew(now: number, issuedAt: number, expiresAt: number): b
  *
  * @example
  * ```ts
- * import { mustRenew } from "@armor-api/auth";
+ * import { mustRenew } from "@armor-api/auth/renewal";
  * import assert from "node:assert/strict";
  * assert.equal(mustRenew(880_000, 900_000), true); // 20 s left
  * assert.equal(mustRenew(1_000, 3_000, 3_000), false); // a 3 s session, 2 s left
@@ -222,7 +236,7 @@ export function mustRenew(now: number, expiresAt: number, lengthMs = Infinity): 
  *
  * @example
  * ```ts
- * import { retryDelay } from "@armor-api/auth";
+ * import { retryDelay } from "@armor-api/auth/renewal";
  * import assert from "node:assert/strict";
  * assert.equal(retryDelay(1), 1000);
  * assert.equal(retryDelay(3), 4000);
@@ -249,7 +263,7 @@ export function retryDelay(failures: number, retryAfterSeconds?: number): number
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { jitteredRenewAt } from "@armor-api/auth";
+ * import { jitteredRenewAt } from "@armor-api/auth/renewal";
  * assert.equal(jitteredRenewAt(0, 900_000, () => 0), 300_000); // the two-thirds point
  * assert.equal(jitteredRenewAt(0, 900_000, () => 0.5), 285_000); // 15 s earlier
  * ```
@@ -275,7 +289,7 @@ export function jitteredRenewAt(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isRenewalDue } from "@armor-api/auth";
+ * import { isRenewalDue } from "@armor-api/auth/renewal";
  * assert.equal(isRenewalDue(300_000, 300_000), true);
  * ```
  */
@@ -293,7 +307,7 @@ export function isRenewalDue(now: number, renewAtMs: number): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { mayRetryRenewal } from "@armor-api/auth";
+ * import { mayRetryRenewal } from "@armor-api/auth/renewal";
  * assert.equal(mayRetryRenewal(1_000, 2_000), false);
  * ```
  */

@@ -188,28 +188,23 @@ export class MemoryTokenStore implements ArmorTokenStore {
 export interface KvLike {
   /** Reads a key. */
   get(key: readonly unknown[]): Promise<{ value: unknown; versionstamp: string | null }>;
-  /** Starts an atomic operation. */
-  atomic(): KvAtomicLike;
-}
-
-/**
- * The part of `Deno.AtomicOperation` that {@linkcode KvTokenStore} uses.
- *
- * @example
- * ```ts ignore
- * import type { KvAtomicLike } from "@armor-api/auth";
- * const op: KvAtomicLike = (await Deno.openKv()).atomic();
- * ```
- */
-export interface KvAtomicLike {
-  /** Adds a version check. */
-  check(...checks: { key: readonly unknown[]; versionstamp: string | null }[]): KvAtomicLike;
-  /** Sets a key. */
-  set(key: readonly unknown[], value: unknown, options?: { expireIn?: number }): KvAtomicLike;
-  /** Deletes a key. */
-  delete(key: readonly unknown[]): KvAtomicLike;
-  /** Commits. */
-  commit(): Promise<{ ok: boolean; versionstamp?: string }>;
+  /** Starts an atomic operation: the part of `Deno.AtomicOperation` the store uses. */
+  atomic(): {
+    /** Adds a version check. */
+    check(
+      ...checks: { key: readonly unknown[]; versionstamp: string | null }[]
+    ): ReturnType<KvLike["atomic"]>;
+    /** Sets a key. */
+    set(
+      key: readonly unknown[],
+      value: unknown,
+      options?: { expireIn?: number },
+    ): ReturnType<KvLike["atomic"]>;
+    /** Deletes a key. */
+    delete(key: readonly unknown[]): ReturnType<KvLike["atomic"]>;
+    /** Commits. */
+    commit(): Promise<{ ok: boolean; versionstamp?: string }>;
+  };
 }
 
 /**

@@ -101,13 +101,7 @@ export interface ArmorLogRecord {
 export type ArmorLogger = (record: ArmorLogRecord) => void;
 
 /**
- * Asked before a call is sent, with what would be sent; `false` cancels the call and
- * it rejects with an {@linkcode ArmorCancelledError}.
- *
- * @example Ask on the terminal
- * ```ts
- * import type { ArmorConfirm } from "@armor-api/auth";
- * const confirmCall: ArmorConfirm = (plan) => globalThis.confirm?.(`Send ${plan.method} ${plan.url}?`) ?? false;
- * ```
+ * The `confirm` option of the token calls (internal name): asked before a call is sent,
+ * with what would be sent; `false` cancels the call.
  */
 export type ArmorConfirm = (plan: ArmorRequestPlan) => boolean | Promise<boolean>;

@@ -13,8 +13,8 @@ import {
   armorPskAuthorization,
   type ArmorPskRequest,
   armorPskSigner,
-  MAX_NONCE_LENGTH,
 } from "../mod.ts";
+import { MAX_NONCE_LENGTH } from "../src/armor_psk.ts";
 import { findSecret } from "./_leaks.ts";
 
 // ---- the independent implementation --------------------------------------------------

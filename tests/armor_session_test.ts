@@ -4,10 +4,10 @@ import {
   type ArmorConnectOptions,
   ArmorSession,
   type ArmorTokenStore,
-  DEFAULT_AUTHORIZE_TIMEOUT_MS,
   MemoryTokenStore,
   updateArmorApiToken,
 } from "../mod.ts";
+import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "../src/renewal.ts";
 import { DEFAULT_MOCK_USER, type MockUser } from "../src/testing/mod.ts";
 import { connect, serve, SESSION_MS, START } from "./_session.ts";
 import { armorError } from "./_errors.ts";

@@ -19,7 +19,17 @@ function demoFlags(): string[] {
   const words = denoJson.tasks.demo.split(/\s+/);
   assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
   assert.equal(words.at(-1), "examples/demo.ts");
-  return words.slice(2, -1);
+  // The task shell takes the quotes off 'ARMOR_*'; Deno.Command passes words as they are.
+  return words.slice(2, -1).map((word) => word.replace(/'/g, ""));
+}
+
+/**
+ * The run without Deno's own one-line note that `--env-file=.env` found no `.env` (the
+ * task passes the flag; with no file, Deno says so and goes on).
+ */
+function withoutEnvFileWarning(run: ExampleRun): ExampleRun {
+  const stderr = run.stderr.replace(/^.*The `--env-file` flag was used, but .*\n/m, "");
+  return { ...run, stderr };
 }
 
 function runDemo(options: RunExampleOptions): Promise<ExampleRun> {
@@ -55,8 +65,8 @@ for (const dialect of ["powershell", "openapi"] as const) {
       },
     });
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stderr, "");
-    assert.match(run.stdout, /^Credentials found in the environment: signing in to http:\/\/127/);
+    assert.equal(withoutEnvFileWarning(run).stderr, "");
+    assert.match(run.stdout, /^Credentials found: signing in to http:\/\/127/);
     assert.match(
       run.stdout,
       /signed in as Ada Lovelace <ops@example\.com>, 2 account\(s\), acting on 2001 \(Acme Production\)/,
@@ -71,7 +81,7 @@ for (const dialect of ["powershell", "openapi"] as const) {
   });
 }
 
-Deno.test("demo: reads the settings from .env itself", async () => {
+Deno.test("demo: reads the settings from .env (Deno's --env-file, in the task)", async () => {
   await using server = await serveMockArmorApi({ dialect: "openapi", users: [OPS] });
   const run = await runDemo({
     envFile: [
@@ -84,7 +94,8 @@ Deno.test("demo: reads the settings from .env itself", async () => {
     ].join("\n"),
   });
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^Credentials found in \.env: signing in to/);
+  assert.equal(run.stderr, "");
+  assert.match(run.stdout, /^Credentials found: signing in to/);
   assert.match(run.stdout, /acting on 2002 \(Acme Lab\)/);
   assertNoSecret(run, secretsOf(server.mock, [OPS.password]));
 });
@@ -106,7 +117,7 @@ Deno.test("demo: a rejected password is one line with the server's code", async 
           ARMOR_PASSWORD: wrong,
         },
       });
-      const line = assertOneLine(run, 1);
+      const line = assertOneLine(withoutEnvFileWarning(run), 1);
       assert.match(line, /^Sign-in refused: the Armor API rejected the user name or password/);
       assert.ok(line.includes("ops@example.com"), line);
       assert.ok(line.includes(`401 ${serverCode}`), line);
@@ -117,18 +128,16 @@ Deno.test("demo: a rejected password is one line with the server's code", async 
 });
 
 Deno.test("demo: a malformed ARMOR_BASE_URL is one line saying how to write it", async (t) => {
-  const cases = [
-    ["api.armor.com", /not an https:\/\/ address: .*ARMOR_BASE_URL=https:\/\/api\.armor\.com$/],
-    ["http://api.armor.com", /uses plain http.*ARMOR_BASE_URL=https:\/\/api\.armor\.com$/],
-    ["https://ops:hunter22@api.armor.com", /must not hold a user name or password/],
-  ] as const;
-  for (const [baseUrl, expected] of cases) {
+  const expected =
+    /^ARMOR_BASE_URL must be an https:\/\/ address such as https:\/\/api\.armor\.com/;
+  for (
+    const baseUrl of ["api.armor.com", "http://api.armor.com", "https://ops:hunter22@api.armor.com"]
+  ) {
     await t.step(baseUrl, async () => {
       const run = await runDemo({
         env: { ARMOR_BASE_URL: baseUrl, ARMOR_USERNAME: "ops", ARMOR_PASSWORD: "pw-never-sent" },
       });
-      const line = assertOneLine(run, 2);
-      assert.match(line, /^ARMOR_BASE_URL /);
+      const line = assertOneLine(withoutEnvFileWarning(run), 2);
       assert.match(line, expected);
       assertNoSecret(run, ["hunter22", "pw-never-sent"]);
     });
@@ -144,7 +153,7 @@ Deno.test("demo: an unreachable server names the host and the reason", async () 
       ARMOR_PASSWORD: OPS.password,
     },
   });
-  const line = assertOneLine(run, 1);
+  const line = assertOneLine(withoutEnvFileWarning(run), 1);
   assert.ok(line.startsWith(`Could not reach ${host}: `), line);
   assert.match(line, /connection refused/i);
   assertNoSecret(run, [OPS.password]);
@@ -169,14 +178,14 @@ Deno.test("demo: says it waits for the multi-factor approval, with the time left
   assert.match(run.stdout, /signed in as Ada Lovelace/);
 });
 
-Deno.test("demo: without .env it says so in one line and runs both flows on the mock", async () => {
+Deno.test("demo: with no credentials at all it says so and runs both flows on the mock", async () => {
   const run = await runDemo({});
   assert.equal(run.code, 0, run.stderr);
-  assert.equal(run.stderr, "", "no warning from Deno about a missing .env");
+  assert.equal(withoutEnvFileWarning(run).stderr, "", "nothing but Deno's note on a missing .env");
   const first = run.stdout.split("\n")[0];
   assert.match(
     first,
-    /^No \.env file: using the mock Armor API at http:\/\/127\.0\.0\.1:\d+ as its demo user demo@example\.com; for your own account, copy \.env\.example to \.env/,
+    /^No credentials set: using the mock Armor API at http:\/\/127\.0\.0\.1:\d+ as its demo user demo@example\.com; for your own account, copy \.env\.example to \.env/,
   );
   assert.match(run.stdout, /signed in as Demo User <demo@example\.com>/);
   assert.match(run.stdout, /account 1001: Demo Production \(USD, Claimed\)/);
@@ -185,10 +194,33 @@ Deno.test("demo: without .env it says so in one line and runs both flows on the 
   assert.doesNotMatch(run.stdout, /demo-password/);
 });
 
-Deno.test("demo: a .env without credentials also falls back to the mock", async () => {
-  const run = await runDemo({ envFile: "ARMOR_USERNAME=\nARMOR_PASSWORD=\n" });
+Deno.test("demo: a .env with empty credentials (a fresh copy of .env.example) uses the mock", async () => {
+  // .env.example's settings, as a fresh copy has them.
+  const envFile =
+    "ARMOR_USERNAME=\nARMOR_PASSWORD=\nARMOR_BASE_URL=https://api.armor.com\nARMOR_ACCOUNT_ID=\n";
+  const run = await runDemo({ envFile });
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /^No credentials in \.env: using the mock Armor API/);
+  assert.equal(run.stderr, "");
+  assert.match(run.stdout, /^No credentials set: using the mock Armor API/);
+});
+
+Deno.test("demo: half-filled credentials are refused, never replaced by the mock", async (t) => {
+  const cases = [
+    [{ ARMOR_USERNAME: "ops@example.com" }, /^ARMOR_USERNAME is set but ARMOR_PASSWORD is not/],
+    [{ ARMOR_PASSWORD: "pw-half-set-81" }, /^ARMOR_PASSWORD is set but ARMOR_USERNAME is not/],
+    [{ ARMOR_API_KEY_ID: "20a37099-4a0b-432f-bf46-5fa690a0405c" }, /^ARMOR_API_KEY_ID is set but/],
+    [{ ARMOR_API_SECRET_KEY: "key-half-set-55" }, /^ARMOR_API_SECRET_KEY is set but/],
+  ] as const;
+  for (const [env, expected] of cases) {
+    await t.step(Object.keys(env)[0], async () => {
+      const envFile = Object.entries(env).map(([name, value]) => `${name}=${value}`).join("\n");
+      const run = await runDemo({ envFile });
+      const line = assertOneLine(run, 2);
+      assert.match(line, expected);
+      assert.equal(run.stdout, "", "nothing run, no mock");
+      assertNoSecret(run, ["pw-half-set-81", "key-half-set-55"]);
+    });
+  }
 });
 
 Deno.test("demo: an API key signs each request: no login, no token", async () => {
@@ -212,7 +244,7 @@ Deno.test("demo: an API key signs each request: no login, no token", async () =>
   assert.equal(run.code, 0, run.stderr);
   assert.match(
     run.stdout,
-    /^API key found in \.env: calling http:\/\/127\.0\.0\.1:\d+ with key 20a3/,
+    /^API key found: calling http:\/\/127\.0\.0\.1:\d+ with key 20a3/,
   );
   assert.match(run.stdout, /signs each request \(ARMOR-PSK, HMAC-SHA512\): no token, no renewal/);
   assert.match(run.stdout, /signed in as Ada Lovelace <ops@example\.com>/);
@@ -228,7 +260,10 @@ Deno.test("demo: an API key signs each request: no login, no token", async () =>
       ARMOR_API_SECRET_KEY: "a-wrong-secret-key",
     },
   });
-  const line = assertOneLine(refused, 1);
-  assert.match(line, /^The Armor API rejected the API key 20a37099-.* \(401\b.*\): check/);
+  const line = assertOneLine(withoutEnvFileWarning(refused), 1);
+  assert.match(
+    line,
+    /^Sign-in refused: the Armor API rejected the API key 20a37099-.* \(401\b.*\): check ARMOR_API_KEY_ID/,
+  );
   assertNoSecret(refused, ["a-wrong-secret-key", apiKey.secret]);
 });

@@ -19,6 +19,7 @@ const SETTINGS = [
   "ARMOR_ACCOUNT_ID",
   "ARMOR_API_KEY_ID",
   "ARMOR_API_SECRET_KEY",
+  "ARMOR_API_BODY_SIGNING",
   "ARMOR_KV_PATH",
   "DEPLOY_BEARER_SECRET",
 ];
@@ -69,7 +70,7 @@ async function serveExample(
       "--host=127.0.0.1",
       `--port=${port}`,
       "--allow-net=127.0.0.1",
-      `--allow-env=${SETTINGS.join(",")}`,
+      "--allow-env=ARMOR_*,DEPLOY_BEARER_SECRET", // as the example's doc comment gives it
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
       `${ROOT}examples/deploy.ts`,

@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ArmorApiError,
-  type ArmorApiErrorCode,
-  ArmorCancelledError,
-  MAX_RESPONSE_BYTES,
-} from "../mod.ts";
+import { ArmorApiError, type ArmorApiErrorCode, ArmorCancelledError } from "../mod.ts";
+import { MAX_RESPONSE_BYTES } from "../src/errors.ts";
 
 const CODES: ArmorApiErrorCode[] = [
   "HTTP_STATUS",

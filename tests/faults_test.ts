@@ -8,12 +8,11 @@ import {
   ArmorApiError,
   type ArmorApiErrorCode,
   ArmorSession,
-  LONGEST_TIMEOUT_MS,
-  MAX_RESPONSE_BYTES,
   requestArmorApiToken,
-  RETRY_MIN_MS,
   updateArmorApiToken,
 } from "../mod.ts";
+import { LONGEST_TIMEOUT_MS, RETRY_MIN_MS } from "../src/renewal.ts";
+import { MAX_RESPONSE_BYTES } from "../src/errors.ts";
 import { MockClock, serveMockArmorApi } from "../src/testing/mod.ts";
 import { snapshot } from "./_errors.ts";
 

@@ -2,13 +2,8 @@
 // while half their renewals fail. Figures are printed for the record.
 
 import assert from "node:assert/strict";
-import {
-  ArmorSession,
-  requestArmorApiToken,
-  RETRY_MAX_MS,
-  retryDelay,
-  sessionLengthMs,
-} from "../mod.ts";
+import { ArmorSession, requestArmorApiToken } from "../mod.ts";
+import { RETRY_MAX_MS, retryDelay, sessionLengthMs } from "../src/renewal.ts";
 import { MockClock, serveMockArmorApi } from "../src/testing/mod.ts";
 
 const DEMO = { username: "demo@example.com", password: "demo-password" };

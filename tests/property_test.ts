@@ -11,18 +11,18 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import {
-  ACCESS_TOKEN_PATTERN,
   ArmorApiError,
   ArmorApiToken,
   ArmorCancelledError,
   type ArmorLogRecord,
   type ArmorRequestPlan,
   ArmorSession,
-  MAX_RESPONSE_BYTES,
-  MAX_SESSION_MINUTES,
   requestArmorApiToken,
   updateArmorApiToken,
 } from "../mod.ts";
+import { ACCESS_TOKEN_PATTERN } from "../src/token.ts";
+import { MAX_RESPONSE_BYTES } from "../src/errors.ts";
+import { MAX_SESSION_MINUTES } from "../src/renewal.ts";
 import { findSecret } from "./_leaks.ts";
 
 // ---- runs and seed -------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MUST_RENEW_MS, RETRY_MIN_MS, retryDelay } from "../mod.ts";
+import { MUST_RENEW_MS, RETRY_MIN_MS, retryDelay } from "../src/renewal.ts";
 import {
   callMe,
   connect,

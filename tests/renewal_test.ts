@@ -11,7 +11,7 @@ import {
   SECONDS_THRESHOLD,
   sessionLengthMs,
   shouldRenew,
-} from "../mod.ts";
+} from "../src/renewal.ts";
 
 const MINUTE = 60_000;
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ACCESS_TOKEN_PATTERN, ArmorApiToken } from "../mod.ts";
+import { ArmorApiToken } from "../mod.ts";
+import { ACCESS_TOKEN_PATTERN } from "../src/token.ts";
 
 const ACCESS = "2261bac252204c2ea93ed32ea1ffd3ab";
 const ID = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl";
