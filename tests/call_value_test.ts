@@ -10,9 +10,9 @@ import {
   type ArmorTokenStore,
   KvTokenStore,
   MemoryTokenStore,
-  MUST_RENEW_MS,
   requestArmorApiToken,
 } from "../mod.ts";
+import { MUST_RENEW_MS } from "../src/renewal.ts";
 import {
   MockClock,
   type ServedMockArmorApi,

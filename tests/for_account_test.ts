@@ -2,13 +2,8 @@
 // X-Account-Context, for fanning out across customer accounts without shared state.
 
 import assert from "node:assert/strict";
-import {
-  ArmorApiError,
-  type ArmorConnectOptions,
-  ArmorSession,
-  MemoryTokenStore,
-  MUST_RENEW_MS,
-} from "../mod.ts";
+import { ArmorApiError, type ArmorConnectOptions, ArmorSession, MemoryTokenStore } from "../mod.ts";
+import { MUST_RENEW_MS } from "../src/renewal.ts";
 import { MockClock, type ServedMockArmorApi, serveMockArmorApi } from "../src/testing/mod.ts";
 import { assertNoSecret } from "./_leaks.ts";
 import { RENEW_AFTER_MS, SESSION_MS, START } from "./_session.ts";
