@@ -110,6 +110,7 @@ function fail(
     retryAfter: extra.retryAfter,
     serverCode: extra.serverCode,
     serverMessage: extra.serverMessage,
+    referenceId: extra.referenceId,
     cause: extra.cause === undefined ? undefined : scrubCause(extra.cause, out.secrets),
   });
 }
