@@ -60,8 +60,14 @@ export interface ResolvedCall {
   confirm?: ArmorConfirm;
 }
 
-/** Checks the shared options; throws TypeError or RangeError before anything is sent. */
-export function resolveCall(options: ArmorCallOptions): ResolvedCall {
+/**
+ * Checks the shared options; throws TypeError or RangeError before anything is sent.
+ * `defaultTimeout` applies without a session's or an explicit timeout.
+ */
+export function resolveCall(
+  options: ArmorCallOptions,
+  defaultTimeout = DEFAULT_TIMEOUT_MS,
+): ResolvedCall {
   const session = options.session === undefined ? undefined : sessionHandle(options.session);
   if (session?.usesApiKey) {
     throw new TypeError(
@@ -88,7 +94,7 @@ export function resolveCall(options: ArmorCallOptions): ResolvedCall {
     baseUrl: baseUrl!,
     apiVersion: checkApiVersion(options.apiVersion, own?.apiVersion ?? DEFAULT_API_VERSION),
     fetch: fetchImpl ?? own?.fetch,
-    timeout: checkTimeout(options.timeout, own?.timeout ?? DEFAULT_TIMEOUT_MS),
+    timeout: checkTimeout(options.timeout, own?.timeout ?? defaultTimeout),
     logger: logger ?? own?.logger,
     now: now ?? own?.now ?? Date.now,
   };
@@ -111,16 +117,18 @@ export async function runTokenCall(
   out: Outgoing,
 ): Promise<ArmorApiToken | ArmorRequestPlan> {
   if (call.whatIf) return out.plan;
-  if (call.confirm !== undefined) {
-    const plan = structuredClone(out.plan);
-    if (!(await call.confirm(plan))) {
-      throw new ArmorCancelledError(
-        `${out.plan.method} ${new URL(out.plan.url).pathname} was not confirmed: nothing was sent`,
-      );
-    }
-  }
+  if (call.confirm !== undefined) await confirmed(call.confirm, out);
   const generation = call.session?.generation() ?? 0;
   const token = await sendForToken(call.endpoint, out, call.signal);
   if (call.session !== undefined) await call.session.adopt(token, generation);
   return token;
+}
+
+/** Asks `confirm` with a copy of the plan; `false` rejects with ArmorCancelledError. */
+export async function confirmed(confirm: ArmorConfirm, out: Outgoing): Promise<void> {
+  if (!(await confirm(structuredClone(out.plan)))) {
+    throw new ArmorCancelledError(
+      `${out.plan.method} ${new URL(out.plan.url).pathname} was not confirmed: nothing was sent`,
+    );
+  }
 }
