@@ -97,14 +97,16 @@ function fail(
   transport: Transport,
   extra: { status?: number; cause?: unknown; retryAfter?: number } & ServerError = {},
 ): ArmorApiError {
-  log(transport.logger, {
-    event: "error",
-    method: out.plan.method,
-    url: out.plan.url,
-    code,
-    status: extra.status,
-    ms: elapsed(started),
-  });
+  if (transport.logger !== undefined) {
+    log(transport.logger, {
+      event: "error",
+      method: out.plan.method,
+      url: out.plan.url,
+      code,
+      status: extra.status,
+      ms: elapsed(started),
+    });
+  }
   return new ArmorApiError(code, message, {
     status: extra.status,
     retryAfter: extra.retryAfter,
@@ -115,6 +117,26 @@ function fail(
   });
 }
 
+/** The declared `Content-Length`, when it is a plain decimal number. */
+function declaredLength(response: Response): number | undefined {
+  const length = response.headers.get("content-length");
+  return length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined;
+}
+
+/**
+ * True when a body from the runtime's own fetch may be read in one step: its transport
+ * ends the body at the declared length (more bytes are cut off, conflicting lengths
+ * fail), nothing decodes it into more (no Content-Encoding), no chunking overrides the
+ * length (no Transfer-Encoding), the length is within the cap, and the signal aborts the
+ * read. Counting such a body through a stream reader costs a fifth of the call.
+ */
+function plainBody(response: Response, native: boolean, cap = MAX_RESPONSE_BYTES): boolean {
+  if (!native || response.type !== "basic") return false;
+  const declared = declaredLength(response);
+  return declared !== undefined && declared <= cap &&
+    !response.headers.has("content-encoding") && !response.headers.has("transfer-encoding");
+}
+
 async function readCapped(
   response: Response,
   signal: AbortSignal,
@@ -122,24 +144,13 @@ async function readCapped(
   cap = MAX_RESPONSE_BYTES,
 ): Promise<string> {
   // A declared length over the cap fails at once; a smaller one is not trusted (a custom
-  // fetch may pass on any header): the body is counted as it streams...
-  const length = response.headers.get("content-length");
-  const declared = length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined;
+  // fetch may pass on any header): the body is counted as it streams, except a plain one.
+  const declared = declaredLength(response);
   if (declared !== undefined && declared > cap) {
     discard(response);
     throw new BodyTooLarge();
   }
-  // ...except from the runtime's own fetch over plain framing: its transport ends the body
-  // at the declared length (more bytes are cut off, conflicting lengths fail), nothing
-  // decodes it into more (no Content-Encoding), no chunking overrides the length (no
-  // Transfer-Encoding), and the signal aborts the read. Such a body is read in one step;
-  // counting it through a stream reader costs a fifth of the call.
-  if (
-    native && declared !== undefined && response.type === "basic" &&
-    !response.headers.has("content-encoding") && !response.headers.has("transfer-encoding")
-  ) {
-    return await response.text();
-  }
+  if (plainBody(response, native, cap)) return await response.text();
   const body = response.body;
   if (body === null) return "";
   const reader = body.getReader();
@@ -188,7 +199,9 @@ export async function sendJson<T>(
 ): Promise<T> {
   const what = `${out.plan.method} ${pathOf(out.plan.url)}`;
   const native = honoursSignal(transport.fetch);
-  const started = performance.now();
+  const logger = transport.logger;
+  // Timed only for a logger: a call without one reads no clock.
+  const started = logger === undefined ? 0 : performance.now();
   if (transport.signal?.aborted) {
     throw fail("ABORTED", `${what} was aborted by the caller`, out, started, transport, {
       cause: transport.signal.reason,
@@ -197,13 +210,15 @@ export async function sendJson<T>(
   const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
   // Also for an injected fetch: one that passes `init` on (a wrapper) keeps the guarantee.
   const connection = out.once ? ownConnection() : undefined;
-  log(transport.logger, {
-    event: "request",
-    method: out.plan.method,
-    url: out.plan.url,
-    headers: out.plan.headers,
-    body: out.plan.body,
-  });
+  if (logger !== undefined) {
+    log(logger, {
+      event: "request",
+      method: out.plan.method,
+      url: out.plan.url,
+      headers: out.plan.headers,
+      body: out.plan.body,
+    });
+  }
   try {
     let response: Response;
     try {
@@ -230,13 +245,15 @@ export async function sendJson<T>(
       throw fail(code, message, out, started, transport, { cause });
     }
     const status = response.status;
-    log(transport.logger, {
-      event: "response",
-      method: out.plan.method,
-      url: out.plan.url,
-      status,
-      ms: elapsed(started),
-    });
+    if (logger !== undefined) {
+      log(logger, {
+        event: "response",
+        method: out.plan.method,
+        url: out.plan.url,
+        status,
+        ms: elapsed(started),
+      });
+    }
     if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
       discard(response);
       throw fail(
@@ -289,7 +306,9 @@ export async function sendJson<T>(
     }
     let text: string;
     try {
-      text = await readCapped(response, signal, native);
+      text = plainBody(response, native)
+        ? await response.text()
+        : await readCapped(response, signal, native);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         throw fail(
