@@ -44,7 +44,10 @@ export interface Transport {
 
 /** A request ready to send: its plan (redacted) and its real headers and body. */
 export interface Outgoing {
-  plan: ArmorRequestPlan;
+  /** What the request would show (secrets redacted); may be built only when read. */
+  readonly plan: ArmorRequestPlan;
+  /** The method, where it is known without building the plan. */
+  method?: ArmorRequestPlan["method"];
   url: string;
   headers: Record<string, string>;
   body?: string;
@@ -197,13 +200,15 @@ export async function sendJson<T>(
   transport: Transport,
   parse: (json: Record<string, unknown>) => T,
 ): Promise<T> {
-  const what = `${out.plan.method} ${pathOf(out.plan.url)}`;
+  const method = out.method ?? out.plan.method;
+  // The call as messages name it (`POST /auth/token`): built only for a failure.
+  const what = () => `${method} ${pathOf(out.url)}`;
   const native = honoursSignal(transport.fetch);
   const logger = transport.logger;
   // Timed only for a logger: a call without one reads no clock.
   const started = logger === undefined ? 0 : performance.now();
   if (transport.signal?.aborted) {
-    throw fail("ABORTED", `${what} was aborted by the caller`, out, started, transport, {
+    throw fail("ABORTED", `${what()} was aborted by the caller`, out, started, transport, {
       cause: transport.signal.reason,
     });
   }
@@ -223,7 +228,7 @@ export async function sendJson<T>(
     let response: Response;
     try {
       const sent = callFetch(transport.fetch, out.url, {
-        method: out.plan.method,
+        method,
         headers: out.headers,
         body: out.body,
         redirect: "manual",
@@ -235,7 +240,7 @@ export async function sendJson<T>(
     } catch (error) {
       const { code, message, cause } = failureOf(
         error,
-        what,
+        what(),
         out.url,
         transport.signal,
         deadline,
@@ -258,7 +263,7 @@ export async function sendJson<T>(
       discard(response);
       throw fail(
         "REDIRECT",
-        `${what}: the Armor API answered with a redirect (${status}), which is never followed`,
+        `${what()}: the Armor API answered with a redirect (${status}), which is never followed`,
         out,
         started,
         transport,
@@ -297,7 +302,7 @@ export async function sendJson<T>(
       }
       throw fail(
         "HTTP_STATUS",
-        `${what}: the Armor API answered ${status}${describeServerError(server)}`,
+        `${what()}: the Armor API answered ${status}${describeServerError(server)}`,
         out,
         started,
         transport,
@@ -313,7 +318,7 @@ export async function sendJson<T>(
       if (error instanceof BodyTooLarge) {
         throw fail(
           "BODY_TOO_LARGE",
-          `${what}: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
+          `${what()}: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
           out,
           started,
           transport,
@@ -322,14 +327,14 @@ export async function sendJson<T>(
       }
       const code = abortCode(transport.signal, deadline);
       if (code !== undefined) {
-        throw fail(code, abortMessage(code, what, transport.timeout), out, started, transport, {
+        throw fail(code, abortMessage(code, what(), transport.timeout), out, started, transport, {
           status,
           cause: code === "ABORTED" ? transport.signal?.reason : deadline.reason,
         });
       }
       throw fail(
         "BODY_INCOMPLETE",
-        `${what}: the response body was cut short`,
+        `${what()}: the response body was cut short`,
         out,
         started,
         transport,
@@ -346,7 +351,7 @@ export async function sendJson<T>(
       // The parser's message quotes the body, which may hold a secret: give no cause.
       throw fail(
         "INVALID_RESPONSE",
-        `${what}: the response body is not valid JSON`,
+        `${what()}: the response body is not valid JSON`,
         out,
         started,
         transport,
@@ -358,7 +363,7 @@ export async function sendJson<T>(
     if (!isRecord(json)) {
       throw fail(
         "INVALID_RESPONSE",
-        `${what}: the response body is not a JSON object`,
+        `${what()}: the response body is not a JSON object`,
         out,
         started,
         transport,
@@ -371,7 +376,7 @@ export async function sendJson<T>(
       return parse(json);
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error;
-      throw fail("INVALID_RESPONSE", `${what}: ${error.message}`, out, started, transport, {
+      throw fail("INVALID_RESPONSE", `${what()}: ${error.message}`, out, started, transport, {
         status,
       });
     }

@@ -6,7 +6,7 @@ import { type Outgoing, sendJson } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { fhAuthorization } from "./_authorization.ts";
 import { type ArmorApiToken, parseTokenBody } from "./token.ts";
-import type { ArmorApiVersion, ArmorLogger } from "./types.ts";
+import type { ArmorApiVersion, ArmorLogger, ArmorRequestPlan } from "./types.ts";
 
 /** Where and how token calls are sent: checked once, then used as it is. */
 export interface TokenEndpoint {
@@ -75,35 +75,23 @@ export function jsonPost(
 ): Outgoing {
   // The base ends with "/" and `path` is relative with no dot segments: a join is exact.
   const url = joinUrl(endpoint.baseUrl, path);
-  const shown: Record<string, string> = {};
   const secrets: string[] = [];
-  for (const [name, value] of Object.entries(body)) {
-    if (secretFields.includes(name)) {
-      shown[name] = REDACTED;
-      secrets.push(value);
-    } else {
-      shown[name] = value;
-    }
-  }
+  for (const name of secretFields) secrets.push(body[name]);
   let headers = JSON_HEADERS as Record<string, string>;
-  let planHeaders: Record<string, string> = { ...JSON_HEADERS };
   if (auth !== undefined) {
     headers = { ...JSON_HEADERS, authorization: fhAuthorization(auth.token) };
-    planHeaders = { ...JSON_HEADERS, authorization: fhAuthorization(REDACTED) };
-    if (auth.accountId !== undefined) {
-      headers["x-account-context"] = String(auth.accountId);
-      planHeaders["x-account-context"] = String(auth.accountId);
-    }
+    if (auth.accountId !== undefined) headers["x-account-context"] = String(auth.accountId);
     if (!secrets.includes(auth.token)) secrets.push(auth.token);
   }
+  const apiVersion = endpoint.apiVersion;
+  let plan: ArmorRequestPlan | undefined;
   return {
-    plan: {
-      method: "POST",
-      url,
-      apiVersion: endpoint.apiVersion,
-      headers: planHeaders,
-      body: shown,
+    // Built when read (whatIf, confirm, a logger): a call that needs none keeps nothing
+    // more alive while it waits for the answer.
+    get plan(): ArmorRequestPlan {
+      return plan ??= planOf(url, apiVersion, body, secretFields, auth?.accountId, auth);
     },
+    method: "POST",
     url,
     headers,
     body: JSON.stringify(body),
@@ -111,6 +99,27 @@ export function jsonPost(
     // Every token call carries a secret that must reach the server once.
     once: true,
   };
+}
+
+/** The redacted plan of a JSON POST: secret fields and the session token replaced. */
+function planOf(
+  url: string,
+  apiVersion: ArmorApiVersion,
+  body: Record<string, string>,
+  secretFields: readonly string[],
+  accountId: number | undefined,
+  auth: object | undefined,
+): ArmorRequestPlan {
+  const shown: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    shown[name] = secretFields.includes(name) ? REDACTED : value;
+  }
+  const headers: Record<string, string> = { ...JSON_HEADERS };
+  if (auth !== undefined) {
+    headers.authorization = fhAuthorization(REDACTED);
+    if (accountId !== undefined) headers["x-account-context"] = String(accountId);
+  }
+  return { method: "POST", url, apiVersion, headers, body: shown };
 }
 
 /** `POST /auth/token` with `{code, grant_type}`. */
