@@ -201,16 +201,21 @@ export async function sendJson<T>(
   parse: (json: Record<string, unknown>) => T,
 ): Promise<T> {
   const method = out.method ?? out.plan.method;
-  // The call as messages name it (`POST /auth/token`): built only for a failure.
-  const what = () => `${method} ${pathOf(out.url)}`;
   const native = honoursSignal(transport.fetch);
   const logger = transport.logger;
   // Timed only for a logger: a call without one reads no clock.
   const started = logger === undefined ? 0 : performance.now();
   if (transport.signal?.aborted) {
-    throw fail("ABORTED", `${what()} was aborted by the caller`, out, started, transport, {
-      cause: transport.signal.reason,
-    });
+    throw fail(
+      "ABORTED",
+      `${whatOf(method, out.url)} was aborted by the caller`,
+      out,
+      started,
+      transport,
+      {
+        cause: transport.signal.reason,
+      },
+    );
   }
   const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
   // Also for an injected fetch: one that passes `init` on (a wrapper) keeps the guarantee.
@@ -240,7 +245,7 @@ export async function sendJson<T>(
     } catch (error) {
       const { code, message, cause } = failureOf(
         error,
-        what(),
+        whatOf(method, out.url),
         out.url,
         transport.signal,
         deadline,
@@ -263,7 +268,9 @@ export async function sendJson<T>(
       discard(response);
       throw fail(
         "REDIRECT",
-        `${what()}: the Armor API answered with a redirect (${status}), which is never followed`,
+        `${
+          whatOf(method, out.url)
+        }: the Armor API answered with a redirect (${status}), which is never followed`,
         out,
         started,
         transport,
@@ -302,7 +309,9 @@ export async function sendJson<T>(
       }
       throw fail(
         "HTTP_STATUS",
-        `${what()}: the Armor API answered ${status}${describeServerError(server)}`,
+        `${whatOf(method, out.url)}: the Armor API answered ${status}${
+          describeServerError(server)
+        }`,
         out,
         started,
         transport,
@@ -318,7 +327,9 @@ export async function sendJson<T>(
       if (error instanceof BodyTooLarge) {
         throw fail(
           "BODY_TOO_LARGE",
-          `${what()}: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
+          `${
+            whatOf(method, out.url)
+          }: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
           out,
           started,
           transport,
@@ -327,14 +338,21 @@ export async function sendJson<T>(
       }
       const code = abortCode(transport.signal, deadline);
       if (code !== undefined) {
-        throw fail(code, abortMessage(code, what(), transport.timeout), out, started, transport, {
-          status,
-          cause: code === "ABORTED" ? transport.signal?.reason : deadline.reason,
-        });
+        throw fail(
+          code,
+          abortMessage(code, whatOf(method, out.url), transport.timeout),
+          out,
+          started,
+          transport,
+          {
+            status,
+            cause: code === "ABORTED" ? transport.signal?.reason : deadline.reason,
+          },
+        );
       }
       throw fail(
         "BODY_INCOMPLETE",
-        `${what()}: the response body was cut short`,
+        `${whatOf(method, out.url)}: the response body was cut short`,
         out,
         started,
         transport,
@@ -351,7 +369,7 @@ export async function sendJson<T>(
       // The parser's message quotes the body, which may hold a secret: give no cause.
       throw fail(
         "INVALID_RESPONSE",
-        `${what()}: the response body is not valid JSON`,
+        `${whatOf(method, out.url)}: the response body is not valid JSON`,
         out,
         started,
         transport,
@@ -363,7 +381,7 @@ export async function sendJson<T>(
     if (!isRecord(json)) {
       throw fail(
         "INVALID_RESPONSE",
-        `${what()}: the response body is not a JSON object`,
+        `${whatOf(method, out.url)}: the response body is not a JSON object`,
         out,
         started,
         transport,
@@ -376,13 +394,25 @@ export async function sendJson<T>(
       return parse(json);
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error;
-      throw fail("INVALID_RESPONSE", `${what()}: ${error.message}`, out, started, transport, {
-        status,
-      });
+      throw fail(
+        "INVALID_RESPONSE",
+        `${whatOf(method, out.url)}: ${error.message}`,
+        out,
+        started,
+        transport,
+        {
+          status,
+        },
+      );
     }
   } finally {
     connection?.close();
   }
+}
+
+/** The call as messages name it (`POST /auth/token`): built only for a failure. */
+function whatOf(method: string, url: string): string {
+  return `${method} ${pathOf(url)}`;
 }
 
 /** The path of an absolute URL's href, as `new URL(href).pathname` has it, parsed no more. */

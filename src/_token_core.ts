@@ -27,22 +27,26 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * Joined URL strings, by base URL and path: the runtime's `fetch` is measurably faster
- * (some 5 % of a loopback token call) on a URL string it has seen than on an equal new one.
+ * Joined URL strings, by base URL then path: the runtime's `fetch` is measurably faster
+ * on a URL string it has seen than on an equal new one, and the lookup allocates nothing.
  */
-const joinedUrls = new Map<string, string>();
+const joinedUrls = new Map<string, Map<string, string>>();
 
-/** How many joined URLs are kept (then the cache starts over). */
-const URLS_KEPT = 64;
+/** How many base URLs keep their joined URLs (then the cache starts over). */
+const BASES_KEPT = 16;
 
 /** `base + path`, the same string object for the same pair. */
 function joinUrl(base: string, path: string): string {
-  const key = `${path} ${base}`;
-  let url = joinedUrls.get(key);
+  let paths = joinedUrls.get(base);
+  if (paths === undefined) {
+    if (joinedUrls.size >= BASES_KEPT) joinedUrls.clear();
+    paths = new Map();
+    joinedUrls.set(base, paths);
+  }
+  let url = paths.get(path);
   if (url === undefined) {
     url = base + path;
-    if (joinedUrls.size >= URLS_KEPT) joinedUrls.clear();
-    joinedUrls.set(key, url);
+    paths.set(path, url);
   }
   return url;
 }
@@ -62,6 +66,74 @@ export function readClock(now: () => number): number {
 }
 
 /**
+ * A JSON POST of a token call. Its plan (the redacted view) is built only when read
+ * (`whatIf`, `confirm`, a logger): every object a call keeps while it waits for the
+ * answer costs garbage-collection time, which on loopback is a measurable share of it.
+ */
+class JsonPost implements Outgoing {
+  readonly method = "POST" as const;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly secrets: readonly string[];
+  // Every token call carries a secret that must reach the server once.
+  readonly once = true;
+  readonly #apiVersion: ArmorApiVersion;
+  readonly #fields: Record<string, string>;
+  readonly #secretFields: readonly string[];
+  readonly #accountId: number | undefined;
+  readonly #auth: boolean;
+  #plan: ArmorRequestPlan | undefined;
+
+  constructor(
+    url: string,
+    apiVersion: ArmorApiVersion,
+    fields: Record<string, string>,
+    secretFields: readonly string[],
+    auth: { token: string; accountId?: number } | undefined,
+  ) {
+    this.url = url;
+    this.body = JSON.stringify(fields);
+    this.#apiVersion = apiVersion;
+    this.#fields = fields;
+    this.#secretFields = secretFields;
+    this.#auth = auth !== undefined;
+    this.#accountId = auth?.accountId;
+    const secrets: string[] = [];
+    for (const name of secretFields) secrets.push(fields[name]);
+    let headers = JSON_HEADERS as Record<string, string>;
+    if (auth !== undefined) {
+      headers = { ...JSON_HEADERS, authorization: fhAuthorization(auth.token) };
+      if (auth.accountId !== undefined) headers["x-account-context"] = String(auth.accountId);
+      if (!secrets.includes(auth.token)) secrets.push(auth.token);
+    }
+    this.headers = headers;
+    this.secrets = secrets;
+  }
+
+  /** The request with its secrets redacted (built once, when first read). */
+  get plan(): ArmorRequestPlan {
+    if (this.#plan !== undefined) return this.#plan;
+    const shown: Record<string, string> = {};
+    for (const [name, value] of Object.entries(this.#fields)) {
+      shown[name] = this.#secretFields.includes(name) ? REDACTED : value;
+    }
+    const headers: Record<string, string> = { ...JSON_HEADERS };
+    if (this.#auth) {
+      headers.authorization = fhAuthorization(REDACTED);
+      if (this.#accountId !== undefined) headers["x-account-context"] = String(this.#accountId);
+    }
+    return this.#plan = {
+      method: "POST",
+      url: this.url,
+      apiVersion: this.#apiVersion,
+      headers,
+      body: shown,
+    };
+  }
+}
+
+/**
  * Builds a JSON POST to `path` under the base URL. `secretFields` names the body fields
  * whose values are secrets; they are redacted in the plan. `auth` adds the session
  * headers (`Authorization: FH-AUTH`, `X-Account-Context`), redacted in the plan.
@@ -74,52 +146,13 @@ export function jsonPost(
   auth?: { token: string; accountId?: number },
 ): Outgoing {
   // The base ends with "/" and `path` is relative with no dot segments: a join is exact.
-  const url = joinUrl(endpoint.baseUrl, path);
-  const secrets: string[] = [];
-  for (const name of secretFields) secrets.push(body[name]);
-  let headers = JSON_HEADERS as Record<string, string>;
-  if (auth !== undefined) {
-    headers = { ...JSON_HEADERS, authorization: fhAuthorization(auth.token) };
-    if (auth.accountId !== undefined) headers["x-account-context"] = String(auth.accountId);
-    if (!secrets.includes(auth.token)) secrets.push(auth.token);
-  }
-  const apiVersion = endpoint.apiVersion;
-  let plan: ArmorRequestPlan | undefined;
-  return {
-    // Built when read (whatIf, confirm, a logger): a call that needs none keeps nothing
-    // more alive while it waits for the answer.
-    get plan(): ArmorRequestPlan {
-      return plan ??= planOf(url, apiVersion, body, secretFields, auth?.accountId, auth);
-    },
-    method: "POST",
-    url,
-    headers,
-    body: JSON.stringify(body),
-    secrets,
-    // Every token call carries a secret that must reach the server once.
-    once: true,
-  };
-}
-
-/** The redacted plan of a JSON POST: secret fields and the session token replaced. */
-function planOf(
-  url: string,
-  apiVersion: ArmorApiVersion,
-  body: Record<string, string>,
-  secretFields: readonly string[],
-  accountId: number | undefined,
-  auth: object | undefined,
-): ArmorRequestPlan {
-  const shown: Record<string, string> = {};
-  for (const [name, value] of Object.entries(body)) {
-    shown[name] = secretFields.includes(name) ? REDACTED : value;
-  }
-  const headers: Record<string, string> = { ...JSON_HEADERS };
-  if (auth !== undefined) {
-    headers.authorization = fhAuthorization(REDACTED);
-    if (accountId !== undefined) headers["x-account-context"] = String(accountId);
-  }
-  return { method: "POST", url, apiVersion, headers, body: shown };
+  return new JsonPost(
+    joinUrl(endpoint.baseUrl, path),
+    endpoint.apiVersion,
+    body,
+    secretFields,
+    auth,
+  );
 }
 
 /** `POST /auth/token` with `{code, grant_type}`. */
