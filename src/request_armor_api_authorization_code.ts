@@ -1,4 +1,4 @@
-import { type ArmorCallOptions, confirmed, resolveCall } from "./_call.ts";
+import { type ArmorCallOptions, confirmed, resolveCall, type ResolvedCall } from "./_call.ts";
 import { sendJson } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { jsonPost, readClock, type TokenEndpoint } from "./_token_core.ts";
@@ -153,7 +153,11 @@ function sendAuthorize(
   signal: AbortSignal | undefined,
 ): Promise<ArmorApiAuthorizationCode> {
   const out = authorizeRequest(endpoint, username, password);
-  readClock(endpoint.now); // A broken clock fails now, before the password is sent.
+  try {
+    readClock(endpoint.now); // A broken clock fails now, before the password is sent.
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return sendJson(
     out,
     {
@@ -254,23 +258,32 @@ export function requestArmorApiAuthorizationCode(
   password: string,
   options?: RequestArmorApiAuthorizationCodeOptions,
 ): Promise<ArmorApiAuthorizationCode>;
-export async function requestArmorApiAuthorizationCode(
+export function requestArmorApiAuthorizationCode(
   username: string,
   password: string,
   options?: RequestArmorApiAuthorizationCodeOptions,
 ): Promise<ArmorApiAuthorizationCode | ArmorRequestPlan> {
-  const opts = checkOptions<ArmorCallOptions>(options);
-  if (opts.session !== undefined) {
-    throw new TypeError(
-      "requestArmorApiAuthorizationCode takes no session: give baseUrl, or use ArmorSession.connect",
-    );
+  // Not `async`: the promise is the send's own, with no extra hop; bad input still rejects.
+  let call: ResolvedCall;
+  try {
+    const opts = checkOptions<ArmorCallOptions>(options);
+    if (opts.session !== undefined) {
+      throw new TypeError(
+        "requestArmorApiAuthorizationCode takes no session: give baseUrl, or use ArmorSession.connect",
+      );
+    }
+    checkSecret(username, "username");
+    checkSecret(password, "password");
+    call = resolveCall(opts, DEFAULT_AUTHORIZE_TIMEOUT_MS);
+    if (call.whatIf) {
+      return Promise.resolve(authorizeRequest(call.endpoint, username, password).plan);
+    }
+  } catch (error) {
+    return Promise.reject(error);
   }
-  checkSecret(username, "username");
-  checkSecret(password, "password");
-  const call = resolveCall(opts, DEFAULT_AUTHORIZE_TIMEOUT_MS);
-  if (call.whatIf) return authorizeRequest(call.endpoint, username, password).plan;
-  if (call.confirm !== undefined) {
-    await confirmed(call.confirm, authorizeRequest(call.endpoint, username, password));
-  }
-  return await sendAuthorize(call.endpoint, username, password, call.signal);
+  const { confirm, endpoint, signal } = call;
+  if (confirm === undefined) return sendAuthorize(endpoint, username, password, signal);
+  return confirmed(confirm, authorizeRequest(endpoint, username, password)).then(() =>
+    sendAuthorize(endpoint, username, password, signal)
+  );
 }

@@ -379,3 +379,21 @@ Deno.test("authorize: an error never shows the code of the answer", async () => 
   assert.ok(error instanceof ArmorApiError);
   assertErrorHides(error, result.code);
 });
+
+Deno.test("authorize: a clock that throws is a TypeError before the password is sent", async () => {
+  const spy = spyFetch();
+  await assert.rejects(
+    requestArmorApiAuthorizationCode(USERNAME, PASSWORD, {
+      fetch: spy.fetch,
+      now: () => {
+        throw new Error("broken clock");
+      },
+    }),
+    TypeError,
+  );
+  await assert.rejects(
+    requestArmorApiAuthorizationCode(USERNAME, PASSWORD, { fetch: spy.fetch, now: () => NaN }),
+    TypeError,
+  );
+  assert.deepEqual(spy.calls, []);
+});
