@@ -10,8 +10,16 @@ import type { ArmorRequestPlan } from "./types.ts";
 /** How long a code is good for when the answer does not say (Armor: two minutes). */
 const CODE_LIFETIME_S = 120;
 
+/** The longest `expiresIn` taken as it is, in seconds; a larger one reads as two minutes. */
+const MAX_CODE_LIFETIME_S = 3_600;
+
 const INSPECT = Symbol.for("Deno.customInspect");
 const NODE_INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/** A date as ISO text, or `null` for an invalid one (which `toISOString` throws on). */
+function shownDate(date: Date): string | null {
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
 
 /**
  * Options of {@linkcode requestArmorApiAuthorizationCode}: those of the token calls
@@ -79,8 +87,8 @@ export class ArmorApiAuthorizationCode {
    *
    * @returns A plain object safe to log.
    */
-  toJSON(): { code: string; expiresAt: string } {
-    return { code: REDACTED, expiresAt: this.expiresAt.toISOString() };
+  toJSON(): { code: string; expiresAt: string | null } {
+    return { code: REDACTED, expiresAt: shownDate(this.expiresAt) };
   }
 
   /**
@@ -89,7 +97,9 @@ export class ArmorApiAuthorizationCode {
    * @ignore
    */
   [INSPECT](): string {
-    return `ArmorApiAuthorizationCode { code: ${REDACTED}, expiresAt: ${this.expiresAt.toISOString()} }`;
+    return `ArmorApiAuthorizationCode { code: ${REDACTED}, expiresAt: ${
+      shownDate(this.expiresAt)
+    } }`;
   }
 
   /**
@@ -113,7 +123,8 @@ export class ArmorApiAuthorizationCode {
 
 /**
  * Reads a good answer to `POST /auth/authorize`: the code from `code`, else
- * `authorization_code`; its lifetime from `expiresIn` (seconds), else two minutes. An
+ * `authorization_code`; its lifetime from `expiresIn` (seconds, at most an hour), else two
+ * minutes. An
  * answer with `success: false` is refused. Messages name the field, never its value.
  */
 export function parseAuthorizeBody(
@@ -135,7 +146,10 @@ export function parseAuthorizeBody(
     throw new InvalidField(`code is longer than ${MAX_SECRET_LENGTH} characters`);
   }
   const expiresIn = json.expiresIn;
-  const seconds = typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn > 0
+  // A code is documented to last two minutes: a value that is no positive number of
+  // seconds, or more than an hour, is not trusted.
+  const seconds = typeof expiresIn === "number" && expiresIn > 0 &&
+      expiresIn <= MAX_CODE_LIFETIME_S
     ? expiresIn
     : CODE_LIFETIME_S;
   return new ArmorApiAuthorizationCode(code, receivedAt + seconds * 1000);

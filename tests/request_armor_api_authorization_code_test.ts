@@ -397,3 +397,28 @@ Deno.test("authorize: a clock that throws is a TypeError before the password is 
   );
   assert.deepEqual(spy.calls, []);
 });
+
+Deno.test("authorize: an expiresIn that is no sane number of seconds reads as two minutes", async () => {
+  for (const expiresIn of [0, -5, 3_601, 1e12, Infinity, NaN, "120", null, true]) {
+    const result = await requestArmorApiAuthorizationCode("u@example.com", "p", {
+      baseUrl: "https://api.armor.com",
+      now: () => START,
+      fetch: () => Promise.resolve(Response.json({ code: "c0de", expiresIn })),
+    });
+    assert.equal(result.expiresAt.getTime(), START + 120_000, String(expiresIn));
+    // Every view still works.
+    assert.equal(JSON.parse(JSON.stringify(result)).code, "[REDACTED]");
+  }
+  const hour = await requestArmorApiAuthorizationCode("u@example.com", "p", {
+    baseUrl: "https://api.armor.com",
+    now: () => START,
+    fetch: () => Promise.resolve(Response.json({ code: "c0de", expiresIn: 3_600 })),
+  });
+  assert.equal(hour.expiresAt.getTime(), START + 3_600_000);
+});
+
+Deno.test("authorize: an ArmorApiAuthorizationCode made with a bad date still prints, redacted", () => {
+  const made = new ArmorApiAuthorizationCode("secret-code-123", NaN);
+  assert.equal(JSON.stringify(made), '{"code":"[REDACTED]","expiresAt":null}');
+  for (const view of views(made)) assert.ok(!view.includes("secret-code-123"));
+});
