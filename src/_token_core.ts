@@ -155,13 +155,16 @@ export function jsonPost(
   );
 }
 
+const CODE_FIELD: readonly string[] = Object.freeze(["code"]);
+const TOKEN_FIELD: readonly string[] = Object.freeze(["token"]);
+
 /** `POST /auth/token` with `{code, grant_type}`. */
 export function redeemRequest(
   endpoint: TokenEndpoint,
   code: string,
   grantType = "authorization_code",
 ): Outgoing {
-  return jsonPost(endpoint, "auth/token", { code, grant_type: grantType }, ["code"]);
+  return jsonPost(endpoint, "auth/token", { code, grant_type: grantType }, CODE_FIELD);
 }
 
 /**
@@ -174,7 +177,7 @@ export function reissueRequest(
   token: string,
   accountId?: number,
 ): Outgoing {
-  return jsonPost(endpoint, "auth/token/reissue", { token }, ["token"], { token, accountId });
+  return jsonPost(endpoint, "auth/token/reissue", { token }, TOKEN_FIELD, { token, accountId });
 }
 
 /**

@@ -184,13 +184,15 @@ function sendAuthorize(
   );
 }
 
+const PASSWORD_FIELD: readonly string[] = Object.freeze(["password"]);
+
 /** `POST /auth/authorize` with `{username, password}`, the password redacted in the plan. */
 function authorizeRequest(
   endpoint: Pick<TokenEndpoint, "baseUrl" | "apiVersion">,
   username: string,
   password: string,
 ) {
-  return jsonPost(endpoint, "auth/authorize", { username, password }, ["password"]);
+  return jsonPost(endpoint, "auth/authorize", { username, password }, PASSWORD_FIELD);
 }
 
 /**

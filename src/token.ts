@@ -143,13 +143,10 @@ export function parseTokenBody(
   if (typeof token_type !== "string" || !TOKEN_TYPE_PATTERN.test(token_type)) {
     throw new InvalidField("token_type is not a short non-empty word such as Bearer");
   }
-  if (
-    echoes(token_type, access_token) ||
-    (typeof id_token === "string" && echoes(token_type, id_token)) ||
-    sent.some((secret) => echoes(token_type, secret))
-  ) {
-    throw new InvalidField("token_type echoes a secret of the request");
-  }
+  let echoed = echoes(token_type, access_token) ||
+    (typeof id_token === "string" && echoes(token_type, id_token));
+  for (let i = 0; !echoed && i < sent.length; i++) echoed = echoes(token_type, sent[i]);
+  if (echoed) throw new InvalidField("token_type echoes a secret of the request");
   if (typeof expires_in !== "number" || !Number.isFinite(expires_in) || expires_in <= 0) {
     throw new InvalidField("expires_in is not a positive number");
   }
