@@ -62,6 +62,11 @@ export {
   type RequestArmorApiTokenOptions,
 } from "./src/request_armor_api_token.ts";
 export {
+  ArmorApiAuthorizationCode,
+  requestArmorApiAuthorizationCode,
+  type RequestArmorApiAuthorizationCodeOptions,
+} from "./src/request_armor_api_authorization_code.ts";
+export {
   updateArmorApiToken,
   type UpdateArmorApiTokenOptions,
 } from "./src/update_armor_api_token.ts";

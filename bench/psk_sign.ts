@@ -1,7 +1,8 @@
 // Figure 6: µs per ARMOR-PSK signature (`armorPskSigner`, and `armorPskAuthorization` with
 // its key lookup), GET without a body and POST with a small JSON body, sequential calls,
 // against the floor: the same Web Crypto calls alone on a key imported beforehand
-// (randomUUID, SHA-512 digest of the body, HMAC-SHA512 sign, base64), no checks.
+// (randomUUID, HMAC-SHA512 sign over the head and the raw body bytes, base64), no checks.
+// The body is signed raw, Armor's documented form and the module's default.
 //
 // A last line shows the cost a signature when 16 are in flight at once: Web Crypto runs
 // off the main thread, so a lone call pays for the hop there and back.
@@ -42,10 +43,14 @@ async function bare(
   nonce = crypto.randomUUID().replaceAll("-", ""),
   timestamp = Math.floor(Date.now() / 1000),
 ): Promise<string> {
-  const bodyPart = body === undefined
-    ? ""
-    : base64(await subtle.digest("SHA-512", encoder.encode(body)));
-  const message = encoder.encode(KEY.id + method + path + nonce + timestamp + bodyPart);
+  const head = encoder.encode(KEY.id + method + path + nonce + timestamp);
+  let message = head;
+  if (body !== undefined) {
+    const bytes = encoder.encode(body);
+    message = new Uint8Array(head.length + bytes.length);
+    message.set(head);
+    message.set(bytes, head.length);
+  }
   const signature = base64(await subtle.sign("HMAC", hmac, message));
   return `ARMOR-PSK ${KEY.id}:${signature}:${nonce}:${timestamp}`;
 }

@@ -63,8 +63,35 @@ export interface ResolvedCall {
   confirm?: ArmorConfirm;
 }
 
-/** Checks the shared options; throws TypeError or RangeError before anything is sent. */
-export function resolveCall(options: ArmorCallOptions): ResolvedCall {
+/** Base URLs given as strings, checked, by what was given: parsing one is a tenth of the call's own work. */
+const checkedBaseUrls = new Map<string, string>();
+
+/** How many base URL strings are kept checked (then the cache starts over). */
+const BASE_URLS_KEPT = 16;
+
+/** The checked href of a base URL option (or the default), kept for strings. */
+function baseUrlHref(value: string | URL | undefined): string {
+  if (typeof value !== "string" && value !== undefined) {
+    return baseUrlOption(value, DEFAULT_BASE_URL).href;
+  }
+  const given = value ?? DEFAULT_BASE_URL;
+  let href = checkedBaseUrls.get(given);
+  if (href === undefined) {
+    href = baseUrlOption(given, DEFAULT_BASE_URL).href;
+    if (checkedBaseUrls.size >= BASE_URLS_KEPT) checkedBaseUrls.clear();
+    checkedBaseUrls.set(given, href);
+  }
+  return href;
+}
+
+/**
+ * Checks the shared options; throws TypeError or RangeError before anything is sent.
+ * `defaultTimeout` applies without a session's or an explicit timeout.
+ */
+export function resolveCall(
+  options: ArmorCallOptions,
+  defaultTimeout = DEFAULT_TIMEOUT_MS,
+): ResolvedCall {
   const session = options.session === undefined ? undefined : sessionHandle(options.session);
   if (session?.usesApiKey) {
     throw new TypeError(
@@ -74,7 +101,7 @@ export function resolveCall(options: ArmorCallOptions): ResolvedCall {
   const own = session?.endpoint;
   let baseUrl = own?.baseUrl;
   if (options.baseUrl !== undefined || own === undefined) {
-    baseUrl = baseUrlOption(options.baseUrl, DEFAULT_BASE_URL).href;
+    baseUrl = baseUrlHref(options.baseUrl);
     if (own !== undefined && baseUrl !== own.baseUrl) {
       // The session's token (and the session) belong to its own server only.
       throw new TypeError(
@@ -91,7 +118,7 @@ export function resolveCall(options: ArmorCallOptions): ResolvedCall {
     baseUrl: baseUrl!,
     apiVersion: checkApiVersion(options.apiVersion, own?.apiVersion ?? DEFAULT_API_VERSION),
     fetch: fetchImpl ?? own?.fetch,
-    timeout: checkTimeout(options.timeout, own?.timeout ?? DEFAULT_TIMEOUT_MS),
+    timeout: checkTimeout(options.timeout, own?.timeout ?? defaultTimeout),
     logger: logger ?? own?.logger,
     now: now ?? own?.now ?? Date.now,
   };
@@ -107,23 +134,33 @@ export function resolveCall(options: ArmorCallOptions): ResolvedCall {
 /**
  * Runs a token call: `whatIf` resolves with the plan; `confirm` may cancel; otherwise
  * sends once and resolves with the checked token, which a session then adopts (unless
- * it was disconnected meanwhile).
+ * it was disconnected meanwhile). Without `confirm` and a session, the promise is the
+ * send's own: no extra hop on the common path.
  */
-export async function runTokenCall(
+export function runTokenCall(
   call: ResolvedCall,
   out: Outgoing,
 ): Promise<ArmorApiToken | ArmorRequestPlan> {
-  if (call.whatIf) return out.plan;
-  if (call.confirm !== undefined) {
-    const plan = structuredClone(out.plan);
-    if (!(await call.confirm(plan))) {
-      throw new ArmorCancelledError(
-        `${out.plan.method} ${new URL(out.plan.url).pathname} was not confirmed: nothing was sent`,
-      );
-    }
+  if (call.whatIf) return Promise.resolve(out.plan);
+  if (call.confirm === undefined && call.session === undefined) {
+    return sendForToken(call.endpoint, out, call.signal);
   }
+  return confirmThenSend(call, out);
+}
+
+async function confirmThenSend(call: ResolvedCall, out: Outgoing): Promise<ArmorApiToken> {
+  if (call.confirm !== undefined) await confirmed(call.confirm, out);
   const generation = call.session?.generation() ?? 0;
   const token = await sendForToken(call.endpoint, out, call.signal);
   if (call.session !== undefined) await call.session.adopt(token, generation);
   return token;
+}
+
+/** Asks `confirm` with a copy of the plan; `false` rejects with ArmorCancelledError. */
+export async function confirmed(confirm: ArmorConfirm, out: Outgoing): Promise<void> {
+  if (!(await confirm(structuredClone(out.plan)))) {
+    throw new ArmorCancelledError(
+      `${out.plan.method} ${new URL(out.plan.url).pathname} was not confirmed: nothing was sent`,
+    );
+  }
 }

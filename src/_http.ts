@@ -44,7 +44,10 @@ export interface Transport {
 
 /** A request ready to send: its plan (redacted) and its real headers and body. */
 export interface Outgoing {
-  plan: ArmorRequestPlan;
+  /** What the request would show (secrets redacted); may be built only when read. */
+  readonly plan: ArmorRequestPlan;
+  /** The method, where it is known without building the plan. */
+  method?: ArmorRequestPlan["method"];
   url: string;
   headers: Record<string, string>;
   body?: string;
@@ -107,21 +110,44 @@ function fail(
   transport: Transport,
   extra: { status?: number; cause?: unknown; retryAfter?: number } & ServerError = {},
 ): ArmorApiError {
-  log(transport.logger, {
-    event: "error",
-    method: out.plan.method,
-    url: out.plan.url,
-    code,
-    status: extra.status,
-    ms: elapsed(started),
-  });
+  if (transport.logger !== undefined) {
+    log(transport.logger, {
+      event: "error",
+      method: out.plan.method,
+      url: out.plan.url,
+      code,
+      status: extra.status,
+      ms: elapsed(started),
+    });
+  }
   return new ArmorApiError(code, message, {
     status: extra.status,
     retryAfter: extra.retryAfter,
     serverCode: extra.serverCode,
     serverMessage: extra.serverMessage,
+    referenceId: extra.referenceId,
     cause: extra.cause === undefined ? undefined : scrubCause(extra.cause, out.secrets),
   });
+}
+
+/** The declared `Content-Length`, when it is a plain decimal number. */
+function declaredLength(response: Response): number | undefined {
+  const length = response.headers.get("content-length");
+  return length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined;
+}
+
+/**
+ * True when a body from the runtime's own fetch may be read in one step: its transport
+ * ends the body at the declared length (more bytes are cut off, conflicting lengths
+ * fail), nothing decodes it into more (no Content-Encoding), no chunking overrides the
+ * length (no Transfer-Encoding), the length is within the cap, and the signal aborts the
+ * read. Counting such a body through a stream reader costs a fifth of the call.
+ */
+function plainBody(response: Response, native: boolean, cap = MAX_RESPONSE_BYTES): boolean {
+  if (!native || response.type !== "basic") return false;
+  const declared = declaredLength(response);
+  return declared !== undefined && declared <= cap &&
+    !response.headers.has("content-encoding") && !response.headers.has("transfer-encoding");
 }
 
 async function readCapped(
@@ -131,24 +157,13 @@ async function readCapped(
   cap = MAX_RESPONSE_BYTES,
 ): Promise<string> {
   // A declared length over the cap fails at once; a smaller one is not trusted (a custom
-  // fetch may pass on any header): the body is counted as it streams...
-  const length = response.headers.get("content-length");
-  const declared = length !== null && /^\d+$/.test(length.trim()) ? Number(length) : undefined;
+  // fetch may pass on any header): the body is counted as it streams, except a plain one.
+  const declared = declaredLength(response);
   if (declared !== undefined && declared > cap) {
     discard(response);
     throw new BodyTooLarge();
   }
-  // ...except from the runtime's own fetch over plain framing: its transport ends the body
-  // at the declared length (more bytes are cut off, conflicting lengths fail), nothing
-  // decodes it into more (no Content-Encoding), no chunking overrides the length (no
-  // Transfer-Encoding), and the signal aborts the read. Such a body is read in one step;
-  // counting it through a stream reader costs a fifth of the call.
-  if (
-    native && declared !== undefined && response.type === "basic" &&
-    !response.headers.has("content-encoding") && !response.headers.has("transfer-encoding")
-  ) {
-    return await response.text();
-  }
+  if (plainBody(response, native, cap)) return await response.text();
   const body = response.body;
   if (body === null) return "";
   const reader = body.getReader();
@@ -195,29 +210,40 @@ export async function sendJson<T>(
   transport: Transport,
   parse: (json: Record<string, unknown>) => T,
 ): Promise<T> {
-  const what = `${out.plan.method} ${pathOf(out.plan.url)}`;
+  const method = out.method ?? out.plan.method;
   const native = honoursSignal(transport.fetch);
-  const started = performance.now();
+  const logger = transport.logger;
+  // Timed only for a logger: a call without one reads no clock.
+  const started = logger === undefined ? 0 : performance.now();
   if (transport.signal?.aborted) {
-    throw fail("ABORTED", `${what} was aborted by the caller`, out, started, transport, {
-      cause: transport.signal.reason,
-    });
+    throw fail(
+      "ABORTED",
+      `${whatOf(method, out.url)} was aborted by the caller`,
+      out,
+      started,
+      transport,
+      {
+        cause: transport.signal.reason,
+      },
+    );
   }
   const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
   // Also for an injected fetch: one that passes `init` on (a wrapper) keeps the guarantee.
   const connection = out.once ? ownConnection() : undefined;
-  log(transport.logger, {
-    event: "request",
-    method: out.plan.method,
-    url: out.plan.url,
-    headers: out.plan.headers,
-    body: out.plan.body,
-  });
+  if (logger !== undefined) {
+    log(logger, {
+      event: "request",
+      method: out.plan.method,
+      url: out.plan.url,
+      headers: out.plan.headers,
+      body: out.plan.body,
+    });
+  }
   try {
     let response: Response;
     try {
       const sent = callFetch(transport.fetch, out.url, {
-        method: out.plan.method,
+        method,
         headers: out.headers,
         body: out.body,
         redirect: "manual",
@@ -229,7 +255,7 @@ export async function sendJson<T>(
     } catch (error) {
       const { code, message, cause } = failureOf(
         error,
-        what,
+        whatOf(method, out.url),
         out.url,
         transport.signal,
         deadline,
@@ -239,18 +265,22 @@ export async function sendJson<T>(
       throw fail(code, message, out, started, transport, { cause });
     }
     const status = response.status;
-    log(transport.logger, {
-      event: "response",
-      method: out.plan.method,
-      url: out.plan.url,
-      status,
-      ms: elapsed(started),
-    });
+    if (logger !== undefined) {
+      log(logger, {
+        event: "response",
+        method: out.plan.method,
+        url: out.plan.url,
+        status,
+        ms: elapsed(started),
+      });
+    }
     if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
       discard(response);
       throw fail(
         "REDIRECT",
-        `${what}: the Armor API answered with a redirect (${status}), which is never followed`,
+        `${
+          whatOf(method, out.url)
+        }: the Armor API answered with a redirect (${status}), which is never followed`,
         out,
         started,
         transport,
@@ -289,7 +319,9 @@ export async function sendJson<T>(
       }
       throw fail(
         "HTTP_STATUS",
-        `${what}: the Armor API answered ${status}${describeServerError(server)}`,
+        `${whatOf(method, out.url)}: the Armor API answered ${status}${
+          describeServerError(server)
+        }`,
         out,
         started,
         transport,
@@ -298,12 +330,16 @@ export async function sendJson<T>(
     }
     let text: string;
     try {
-      text = await readCapped(response, signal, native);
+      text = plainBody(response, native)
+        ? await response.text()
+        : await readCapped(response, signal, native);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         throw fail(
           "BODY_TOO_LARGE",
-          `${what}: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
+          `${
+            whatOf(method, out.url)
+          }: the response body is larger than ${MAX_RESPONSE_BYTES} bytes`,
           out,
           started,
           transport,
@@ -312,14 +348,21 @@ export async function sendJson<T>(
       }
       const code = abortCode(transport.signal, deadline);
       if (code !== undefined) {
-        throw fail(code, abortMessage(code, what, transport.timeout), out, started, transport, {
-          status,
-          cause: code === "ABORTED" ? transport.signal?.reason : deadline.reason,
-        });
+        throw fail(
+          code,
+          abortMessage(code, whatOf(method, out.url), transport.timeout),
+          out,
+          started,
+          transport,
+          {
+            status,
+            cause: code === "ABORTED" ? transport.signal?.reason : deadline.reason,
+          },
+        );
       }
       throw fail(
         "BODY_INCOMPLETE",
-        `${what}: the response body was cut short`,
+        `${whatOf(method, out.url)}: the response body was cut short`,
         out,
         started,
         transport,
@@ -336,7 +379,7 @@ export async function sendJson<T>(
       // The parser's message quotes the body, which may hold a secret: give no cause.
       throw fail(
         "INVALID_RESPONSE",
-        `${what}: the response body is not valid JSON`,
+        `${whatOf(method, out.url)}: the response body is not valid JSON`,
         out,
         started,
         transport,
@@ -348,7 +391,7 @@ export async function sendJson<T>(
     if (!isRecord(json)) {
       throw fail(
         "INVALID_RESPONSE",
-        `${what}: the response body is not a JSON object`,
+        `${whatOf(method, out.url)}: the response body is not a JSON object`,
         out,
         started,
         transport,
@@ -361,13 +404,25 @@ export async function sendJson<T>(
       return parse(json);
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error;
-      throw fail("INVALID_RESPONSE", `${what}: ${error.message}`, out, started, transport, {
-        status,
-      });
+      throw fail(
+        "INVALID_RESPONSE",
+        `${whatOf(method, out.url)}: ${error.message}`,
+        out,
+        started,
+        transport,
+        {
+          status,
+        },
+      );
     }
   } finally {
     connection?.close();
   }
+}
+
+/** The call as messages name it (`POST /auth/token`): built only for a failure. */
+function whatOf(method: string, url: string): string {
+  return `${method} ${pathOf(url)}`;
 }
 
 /** The path of an absolute URL's href, as `new URL(href).pathname` has it, parsed no more. */

@@ -33,9 +33,10 @@ import {
   storeSet,
   withoutClaim,
 } from "./_store_sync.ts";
-import { jsonPost, redeemCode } from "./_token_core.ts";
+import { redeemCode } from "./_token_core.ts";
+import { requestArmorApiAuthorizationCode } from "./request_armor_api_authorization_code.ts";
 import { makeLogin, sameLogin } from "./_verifier.ts";
-import { ArmorApiError, InvalidField } from "./errors.ts";
+import { ArmorApiError } from "./errors.ts";
 import { type ArmorIdentity, parseIdentity } from "./identity.ts";
 import {
   CLAIM_GRACE_MS,
@@ -80,30 +81,6 @@ function transportOf(
   timeout = state.timeout,
 ): Transport {
   return { fetch: state.endpoint.fetch ?? globalThis.fetch, signal, timeout, logger: state.logger };
-}
-
-/** `POST /auth/authorize`: resolves with the one-time code. */
-function authorize(
-  state: SessionState,
-  request: LoginRequest,
-  transport: Transport,
-): Promise<string> {
-  const out = jsonPost(
-    state.endpoint,
-    "auth/authorize",
-    { username: request.username, password: request.password },
-    ["password"],
-  );
-  return sendJson(out, transport, (json) => {
-    // PowerShell's captures send {redirect_uri, code, success}; OpenAPI's {code, expiresIn}.
-    if (json.success === false) {
-      throw new InvalidField("the login was refused (success is false)");
-    }
-    if (typeof json.code !== "string" || json.code.trim() === "") {
-      throw new InvalidField("code is missing or empty");
-    }
-    return json.code;
-  });
 }
 
 /** `GET /me` with an `Authorization` already decided; parses either documented shape. */
@@ -217,14 +194,22 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   let token: LocalToken;
   let identity: ArmorIdentity;
   try {
-    const transport = transportOf(state, signal, authorizeTimeout);
-    const code = await authorize(state, request, transport);
-    const fresh = await redeemCode(state.endpoint, code, signal);
+    const { endpoint } = state;
+    const { code } = await requestArmorApiAuthorizationCode(username, password, {
+      baseUrl: endpoint.baseUrl,
+      apiVersion: endpoint.apiVersion,
+      fetch: endpoint.fetch,
+      logger: endpoint.logger,
+      now: endpoint.now,
+      timeout: authorizeTimeout,
+      signal,
+    });
+    const fresh = await redeemCode(endpoint, code, signal);
     identity = await readIdentity(
       state,
       fhAuthorization(fresh.access_token),
       [fresh.access_token, password, code],
-      { ...transport, timeout: state.timeout },
+      transportOf(state, signal),
     );
     if (accountId !== undefined) checkAccountIn(identity, accountId, `${username}'s`);
     token = {

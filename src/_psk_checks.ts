@@ -30,7 +30,33 @@ const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // ":" or "@" (no "%", "\" or non-ASCII), none of them "." or "..".
 const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9\-._~!$&'()*+,;=:@]*)+$/;
 
-export function checkKey(key: { id: string; secret: string }): { id: string; secret: string } {
+/**
+ * How a body enters the signed string: `"raw"`, its bytes (Armor's OpenAPI contract and
+ * knowledge base); `"sha512"`, base64(SHA-512(its bytes)) (a third-party Go client).
+ */
+export type BodySigning = "raw" | "sha512";
+
+/** A checked key: its id, secret and body signing. */
+export interface CheckedKey {
+  id: string;
+  secret: string;
+  bodySigning: BodySigning;
+}
+
+/** The key's `bodySigning`: `"raw"` when left out; anything but the two modes is refused. */
+export function checkBodySigning(value: unknown): BodySigning {
+  if (value === undefined) return "raw";
+  if (value === "raw" || value === "sha512") return value;
+  throw new TypeError(
+    `key.bodySigning must be "raw" (the documented form, the default) or "sha512", got ${
+      describe(value)
+    }`,
+  );
+}
+
+export function checkKey(
+  key: { id: string; secret: string; bodySigning?: BodySigning },
+): CheckedKey {
   if (typeof key !== "object" || key === null) {
     throw new TypeError(`key must be an object with id and secret, got ${describe(key)}`);
   }
@@ -43,7 +69,11 @@ export function checkKey(key: { id: string; secret: string }): { id: string; sec
       "key.id must be visible ASCII characters, without spaces: use the API key's id (a UUID)",
     );
   }
-  return { id, secret: checkSecret(secret, "key.secret") };
+  return {
+    id,
+    secret: checkSecret(secret, "key.secret"),
+    bodySigning: checkBodySigning(key.bodySigning),
+  };
 }
 
 export function methodOf(value: unknown): string {

@@ -13,10 +13,45 @@ export const MAX_SERVER_CODE_LENGTH = 64;
 /** The longest server description kept, in characters. */
 export const MAX_SERVER_MESSAGE_LENGTH = 300;
 
+/** The longest server reference id kept, in characters. */
+export const MAX_REFERENCE_ID_LENGTH = 100;
+
+// A reference id as servers write them (a GUID, a trace id, `0HN1:00000002`): nothing
+// that could carry markup, spaces or control characters into a message.
+const REFERENCE_ID = /^[A-Za-z0-9._:-]+$/;
+
 /** What an error body said, scrubbed. */
 export interface ServerError {
   serverCode?: string;
   serverMessage?: string;
+  referenceId?: string;
+}
+
+/** The value of the first field named `name` in any case (`referenceId`, `ReferenceId`). */
+function pickAnyCase(json: Record<string, unknown>, name: string): unknown {
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(json)) {
+    if (key.toLowerCase() === lower) return json[key];
+  }
+  return undefined;
+}
+
+/**
+ * A reference id made safe to show: a string or a whole number, trimmed, 1 to
+ * {@linkcode MAX_REFERENCE_ID_LENGTH} characters of letters, digits and `-_.:`, holding no
+ * secret of the call; anything else gives nothing. It is not cut: a cut id finds nothing.
+ */
+function cleanReferenceId(value: unknown, secrets: readonly string[]): string | undefined {
+  const text = typeof value === "string"
+    ? value.trim()
+    : Number.isSafeInteger(value)
+    ? String(value)
+    : undefined;
+  if (text === undefined || text.length > MAX_REFERENCE_ID_LENGTH || !REFERENCE_ID.test(text)) {
+    return undefined;
+  }
+  if (scrubText(text, secrets) !== text) return undefined;
+  return text;
 }
 
 function pick(json: Record<string, unknown>, names: readonly string[]): string | undefined {
@@ -47,8 +82,9 @@ function clean(value: string, secrets: readonly string[], max: number): string |
 
 /**
  * Reads the documented error bodies: OpenAPI's `{"error", "error_description"}`,
- * `{"errorCode", ...}`, and ASP.NET's `{"Message"}` or `{"message"}`. Anything else, or
- * text that is not JSON, gives nothing.
+ * `{"errorCode", ...}`, ASP.NET's `{"Message"}` or `{"message"}`, and a `referenceId`
+ * (`@armor/api`'s `{"message", "referenceId"}`, `{"ErrorCode", "Message", "Detail",
+ * "ReferenceId"}`). Anything else, or text that is not JSON, gives nothing.
  */
 export function parseServerError(text: string, secrets: readonly string[]): ServerError {
   let json: unknown;
@@ -77,11 +113,17 @@ export function parseServerError(text: string, secrets: readonly string[]): Serv
     const safe = clean(message, secrets, MAX_SERVER_MESSAGE_LENGTH);
     if (safe !== undefined) found.serverMessage = safe;
   }
+  const referenceId = cleanReferenceId(pickAnyCase(body, "referenceId"), secrets);
+  if (referenceId !== undefined) found.referenceId = referenceId;
   return found;
 }
 
-/** ` invalid_credentials: The provided credentials are invalid`, or nothing. */
+/**
+ * ` invalid_credentials: The provided credentials are invalid`, then
+ * ` (reference id 3f2504e0-...)` where the server gave one, or nothing.
+ */
 export function describeServerError(error: ServerError): string {
   const parts = [error.serverCode, error.serverMessage].filter((part) => part !== undefined);
-  return parts.length === 0 ? "" : ` ${parts.join(": ")}`;
+  const words = parts.length === 0 ? "" : ` ${parts.join(": ")}`;
+  return error.referenceId === undefined ? words : `${words} (reference id ${error.referenceId})`;
 }

@@ -10,6 +10,7 @@
 import { describe } from "./_validate.ts";
 import {
   bodyOf,
+  type BodySigning,
   checkKey,
   checkNonce,
   checkTimestamp,
@@ -28,6 +29,8 @@ import {
  * ```ts
  * import type { ArmorApiKey } from "@armor-api/auth";
  * const key: ArmorApiKey = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "my-secret-key" };
+ * // For a server that checks a body's SHA-512 digest instead of the body itself:
+ * const digestKey: ArmorApiKey = { ...key, bodySigning: "sha512" };
  * ```
  */
 export interface ArmorApiKey {
@@ -35,6 +38,17 @@ export interface ArmorApiKey {
   id: string;
   /** The secret key, used as text (its UTF-8 bytes), never base64-decoded. */
   secret: string;
+  /**
+   * How a request body enters the signed string:
+   *
+   * - `"raw"` (the default): the body's exact bytes, as Armor's ARMOR-PSK OpenAPI
+   *   contract and its knowledge base give the formula (`... + timestamp + request body`).
+   * - `"sha512"`: base64(SHA-512(body bytes)), as the third-party Go client
+   *   `williamrhancock/ArmorCompliance` signs, for a server that expects that.
+   *
+   * A request without a body (every GET) signs nothing for it in either mode.
+   */
+  bodySigning?: "raw" | "sha512";
 }
 
 /**
@@ -93,9 +107,12 @@ const KEYS_KEPT = 16;
  *   path (`https://api.armor.com/accounts/2?x=1#f` → `/accounts/2`), with dot segments
  *   resolved and characters percent-encoded as `fetch` sends them.
  * - `timestamp` is whole Unix seconds, written in decimal.
- * - The body part is empty without a body, else base64(SHA-512(body bytes)), as in
- *   Armor's published Go samples (the docs' formula only says "request body"). An empty
- *   body (`""` or zero bytes) counts as no body. Sign the exact bytes you send.
+ * - The body part is empty without a body. With a body it is, by the key's
+ *   `bodySigning`, the body's exact bytes (`"raw"`, the default: Armor's ARMOR-PSK
+ *   contract and knowledge base) or base64(SHA-512(body bytes)) (`"sha512"`: a
+ *   third-party Go client's form). A string body is its UTF-8 bytes, as `fetch` sends
+ *   it; an empty body (`""` or zero bytes) counts as no body. Sign the exact bytes you
+ *   send.
  *
  * Send `X-Account-Context` beside it, as with a session. Every request needs a header of
  * its own: the nonce must not repeat, and the timestamp must be within five minutes of
@@ -110,7 +127,7 @@ const KEYS_KEPT = 16;
  * @returns A promise of the header value.
  * @throws {TypeError} (as a rejection) When the key or the request breaks a rule above:
  * an empty id or one with a colon, space or non-ASCII character; an empty or blank
- * secret; a method that is not an HTTP token; a path that is neither a path starting
+ * secret; a `bodySigning` other than `"raw"` or `"sha512"`; a method that is not an HTTP token; a path that is neither a path starting
  * with `/` nor an http(s) URL; a nonce that is empty, longer than
  * {@linkcode MAX_NONCE_LENGTH} or has a colon or a space; a timestamp that is not whole
  * non-negative seconds (milliseconds are refused); a body that is not a string or bytes.
@@ -177,8 +194,8 @@ export async function armorPskAuthorization(
   key: ArmorApiKey,
   request: ArmorPskRequest,
 ): Promise<string> {
-  const { id, secret } = checkKey(key);
-  return await signWith(importedFor(id, secret), request);
+  const { id, secret, bodySigning } = checkKey(key);
+  return await signWith(importedFor(id, secret), bodySigning, request);
 }
 
 /**
@@ -191,7 +208,7 @@ export async function armorPskAuthorization(
  *
  * @param key The API key: its id and secret.
  * @returns A function from a request to a promise of its `Authorization` header value.
- * @throws {TypeError} When the key id or secret breaks the rules of
+ * @throws {TypeError} When the key id, secret or `bodySigning` breaks the rules of
  * {@linkcode armorPskAuthorization}; the message never shows the secret.
  * @throws {RangeError} When the secret is longer than 8192 characters.
  *
@@ -216,9 +233,9 @@ export async function armorPskAuthorization(
 export function armorPskSigner(
   key: ArmorApiKey,
 ): (request: ArmorPskRequest) => Promise<string> {
-  const { id, secret } = checkKey(key);
+  const { id, secret, bodySigning } = checkKey(key);
   const imported = new ImportedKey(id, secret);
-  return (request) => signWith(imported, request);
+  return (request) => signWith(imported, bodySigning, request);
 }
 
 // ---- the signature -------------------------------------------------------------------
@@ -226,7 +243,11 @@ export function armorPskSigner(
 const encoder = new TextEncoder();
 
 /** Signs `request` with an imported key; every argument error is a rejection. */
-async function signWith(imported: ImportedKey, request: ArmorPskRequest): Promise<string> {
+async function signWith(
+  imported: ImportedKey,
+  bodySigning: BodySigning,
+  request: ArmorPskRequest,
+): Promise<string> {
   if (typeof request !== "object" || request === null) {
     throw new TypeError(`request must be an object with method and path, got ${describe(request)}`);
   }
@@ -238,10 +259,20 @@ async function signWith(imported: ImportedKey, request: ArmorPskRequest): Promis
     : checkTimestamp(request.timestamp);
   const body = bodyOf(request.body);
   const subtle = webCrypto().subtle;
+  // Every part before the body is ASCII (checked above): its UTF-8 bytes are its characters.
+  const head = imported.id + method + path + nonce + timestamp;
   let hmac: CryptoKey;
-  let bodyPart = "";
+  let message: Uint8Array<ArrayBuffer>;
   if (body === undefined) {
     hmac = imported.key ?? await imported.import();
+    message = encoder.encode(head);
+  } else if (bodySigning === "raw") {
+    hmac = imported.key ?? await imported.import();
+    // Concatenated as bytes: the body is signed exactly as sent, whatever its encoding.
+    const prefix = encoder.encode(head);
+    message = new Uint8Array(prefix.byteLength + body.byteLength);
+    message.set(prefix, 0);
+    message.set(body, prefix.byteLength);
   } else {
     // Both at once; awaiting them together also leaves no rejection unhandled.
     const [key, digest] = await Promise.all([
@@ -249,9 +280,8 @@ async function signWith(imported: ImportedKey, request: ArmorPskRequest): Promis
       subtle.digest("SHA-512", body),
     ]);
     hmac = key;
-    bodyPart = base64(digest);
+    message = encoder.encode(head + base64(digest));
   }
-  const message = encoder.encode(imported.id + method + path + nonce + timestamp + bodyPart);
   const signature = await subtle.sign("HMAC", hmac, message);
   return `ARMOR-PSK ${imported.id}:${base64(signature)}:${nonce}:${timestamp}`;
 }

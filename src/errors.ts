@@ -69,6 +69,8 @@ export interface ArmorApiErrorOptions {
   serverCode?: string;
   /** The server's description (`error_description`, `Message`), scrubbed of secrets. */
   serverMessage?: string;
+  /** The server's reference id for the failure (`referenceId`), scrubbed of secrets. */
+  referenceId?: string;
 }
 
 /**
@@ -106,13 +108,20 @@ export class ArmorApiError extends Error {
    * to 300 characters.
    */
   declare readonly serverMessage?: string;
+  /**
+   * The server's reference id for the failure, where its error body had one
+   * (`referenceId`, `ReferenceId`, in any case): what Armor support asks for. Scrubbed of
+   * every secret of the call, kept only when it is 1 to 100 characters of letters,
+   * digits and `-_.:`, and shown in the message.
+   */
+  declare readonly referenceId?: string;
 
   /**
    * Creates an error.
    *
    * @param code The stable code.
    * @param message A message for people, with no secret in it.
-   * @param options The status, cause and `Retry-After` where known.
+   * @param options The status, cause, `Retry-After` and the server's words where known.
    */
   constructor(code: ArmorApiErrorCode, message: string, options: ArmorApiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -122,6 +131,7 @@ export class ArmorApiError extends Error {
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
     if (options.serverCode !== undefined) this.serverCode = options.serverCode;
     if (options.serverMessage !== undefined) this.serverMessage = options.serverMessage;
+    if (options.referenceId !== undefined) this.referenceId = options.referenceId;
   }
 }
 

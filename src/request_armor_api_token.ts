@@ -1,4 +1,5 @@
-import { type ArmorCallOptions, resolveCall, runTokenCall } from "./_call.ts";
+import { type ArmorCallOptions, resolveCall, type ResolvedCall, runTokenCall } from "./_call.ts";
+import type { Outgoing } from "./_http.ts";
 import { redeemRequest } from "./_token_core.ts";
 import { checkOptions, checkSecret, showPublic } from "./_validate.ts";
 import type { ArmorApiToken } from "./token.ts";
@@ -76,16 +77,24 @@ export function requestArmorApiToken(
   code: string,
   options?: RequestArmorApiTokenOptions,
 ): Promise<ArmorApiToken>;
-export async function requestArmorApiToken(
+export function requestArmorApiToken(
   code: string,
   options?: RequestArmorApiTokenOptions,
 ): Promise<ArmorApiToken | ArmorRequestPlan> {
-  const opts = checkOptions<RequestArmorApiTokenOptions>(options);
-  checkSecret(code, "code");
-  const grantType = opts.grantType === undefined ? "authorization_code" : opts.grantType;
-  if (grantType !== "authorization_code") {
-    throw new TypeError(`grantType must be "authorization_code", got ${showPublic(grantType)}`);
+  // Not `async`: the promise is the send's own, with no extra hop; bad input still rejects.
+  let call: ResolvedCall;
+  let out: Outgoing;
+  try {
+    const opts = checkOptions<RequestArmorApiTokenOptions>(options);
+    checkSecret(code, "code");
+    const grantType = opts.grantType === undefined ? "authorization_code" : opts.grantType;
+    if (grantType !== "authorization_code") {
+      throw new TypeError(`grantType must be "authorization_code", got ${showPublic(grantType)}`);
+    }
+    call = resolveCall(opts);
+    out = redeemRequest(call.endpoint, code, grantType);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const call = resolveCall(opts);
-  return await runTokenCall(call, redeemRequest(call.endpoint, code, grantType));
+  return runTokenCall(call, out);
 }

@@ -121,6 +121,11 @@ export class ArmorApiToken {
   }
 }
 
+/** True when `text` shows `secret` (of 8 characters or more). */
+function echoes(text: string, secret: string): boolean {
+  return secret.length >= 8 && text.includes(secret);
+}
+
 /**
  * Checks a token response body: `access_token` 32 characters of `[a-z0-9]`, `token_type`
  * a non-empty string, `expires_in` a positive finite number, `id_token` a string or null.
@@ -138,10 +143,10 @@ export function parseTokenBody(
   if (typeof token_type !== "string" || !TOKEN_TYPE_PATTERN.test(token_type)) {
     throw new InvalidField("token_type is not a short non-empty word such as Bearer");
   }
-  const secrets = [...sent, access_token, typeof id_token === "string" ? id_token : ""];
-  if (secrets.some((secret) => secret.length >= 8 && token_type.includes(secret))) {
-    throw new InvalidField("token_type echoes a secret of the request");
-  }
+  let echoed = echoes(token_type, access_token) ||
+    (typeof id_token === "string" && echoes(token_type, id_token));
+  for (let i = 0; !echoed && i < sent.length; i++) echoed = echoes(token_type, sent[i]);
+  if (echoed) throw new InvalidField("token_type echoes a secret of the request");
   if (typeof expires_in !== "number" || !Number.isFinite(expires_in) || expires_in <= 0) {
     throw new InvalidField("expires_in is not a positive number");
   }

@@ -61,12 +61,8 @@ Deno.test("api key: connect with accountId picks that account", async () => {
   assert.equal(server.mock.requests.at(-1)!.headers["x-account-context"], "1002");
 });
 
-Deno.test("api key: a POST string body is signed with its digest and accepted", async () => {
-  // The client signs base64(SHA-512(body)) here; the mock verifies each key by its mode.
-  await using server = await serveMockArmorApi({
-    apiKeys: [{ ...KEY, bodySigning: "sha512" }],
-    clock: new MockClock(Date.now()),
-  });
+Deno.test("api key: a POST string body is signed (raw, the default) and accepted", async () => {
+  await using server = await serveWithKey();
   const session = await connectWithKey(server);
   // The mock checks the signature over the body, then refuses keys here with 403.
   const res = await session.fetch("/users/setpassword", {

@@ -20,8 +20,11 @@ import { findSecret } from "./_leaks.ts";
 // ---- the independent implementation --------------------------------------------------
 
 /**
- * The header as Armor's Go sample computes it, on node:crypto: `signedPath` is the path
- * the test expects to be signed (never derived here from the request's path).
+ * The header as Armor documents it, on node:crypto: `signedPath` is the path the test
+ * expects to be signed (never derived here from the request's path). The body part, by
+ * the key's `bodySigning`: the body's bytes (`"raw"`, the default: Armor's OpenAPI
+ * contract and knowledge base), or base64(SHA-512(body bytes)) (`"sha512"`: the Go
+ * client williamrhancock/ArmorCompliance). The message is built as bytes.
  */
 function reference(
   key: ArmorApiKey,
@@ -32,12 +35,15 @@ function reference(
   body?: string | Uint8Array,
 ): string {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-  const bodyPart = bytes === undefined || bytes.length === 0
-    ? ""
-    : createHash("sha512").update(bytes).digest("base64");
-  const message = key.id + method.toUpperCase() + signedPath + nonce + timestamp + bodyPart;
+  const head = Buffer.from(key.id + method.toUpperCase() + signedPath + nonce + timestamp, "utf8");
+  let message: Buffer = head;
+  if (bytes !== undefined && bytes.length > 0) {
+    message = (key.bodySigning ?? "raw") === "raw"
+      ? Buffer.concat([head, bytes])
+      : Buffer.concat([head, Buffer.from(createHash("sha512").update(bytes).digest("base64"))]);
+  }
   const signature = createHmac("sha512", Buffer.from(key.secret, "utf8"))
-    .update(Buffer.from(message, "utf8"))
+    .update(message)
     .digest("base64");
   return `ARMOR-PSK ${key.id}:${signature}:${nonce}:${timestamp}`;
 }
@@ -71,16 +77,42 @@ Deno.test("armorPskAuthorization matches a literal vector", async () => {
       "6+2+BeBa5QTDmkuPuy0BtILPF1yo7nJsHJDEqzyTAHMf5YCBKEYXwVNoTQMjLILXDG+CU/3MtDmm5IJc4uAZTA==" +
       ":8jbj872s2h:1528140529",
   );
+  // Computed apart with Python's hmac and hashlib: HMAC-SHA512 over the UTF-8 bytes of
+  // id + METHOD + path + nonce + timestamp, then the body part.
+  const post = {
+    method: "POST",
+    path: "/accounts/2/notes",
+    body: '{"note":"hello"}',
+    nonce: NONCE,
+    timestamp: TIME,
+  };
+  const raw = "ARMOR-PSK 20a37099-4a0b-432f-bf46-5fa690a0405c:" +
+    "AJ/LW15TZGBk5FkADnpdrfybuzehUhBr4UBlP5fP+rB1uEEzOn5b8uXajdZFqw6TdbFKSpLkj7yK0wFbr8HQlQ==" +
+    ":8jbj872s2h:1528140529";
+  // The raw body is the default.
+  assert.equal(await armorPskAuthorization(KEY, post), raw);
+  assert.equal(await armorPskAuthorization({ ...KEY, bodySigning: "raw" }, post), raw);
+  assert.equal(await armorPskSigner(KEY)(post), raw);
+  // "sha512": base64(SHA-512(body)) in place of the body.
+  const sha512 = "ARMOR-PSK 20a37099-4a0b-432f-bf46-5fa690a0405c:" +
+    "8nVeGbqEh5AS6EHO1Y9UxEuJI+/XHMBmBhHo6if2j40dxV0XQ8eUWd9UKiCq4sH+DuRsfwwFEQjqUa377c5HxA==" +
+    ":8jbj872s2h:1528140529";
+  assert.equal(await armorPskAuthorization({ ...KEY, bodySigning: "sha512" }, post), sha512);
+  assert.equal(await armorPskSigner({ ...KEY, bodySigning: "sha512" })(post), sha512);
+  // Non-ASCII text (its UTF-8 bytes) and bytes that are not UTF-8, raw.
+  assert.equal(
+    await armorPskAuthorization(KEY, { ...post, body: '{"name":"Grüße, мир 🌍"}' }),
+    "ARMOR-PSK 20a37099-4a0b-432f-bf46-5fa690a0405c:" +
+      "nPq/OgqGLAJoQAPqaGlmM0PWER4T2O02dz/vzATHDSrgAjx3mqvb6JsIian/0kppYxdUhZ51XF7XpiOvf2sOiw==" +
+      ":8jbj872s2h:1528140529",
+  );
   assert.equal(
     await armorPskAuthorization(KEY, {
-      method: "POST",
-      path: "/accounts/2/notes",
-      body: '{"note":"hello"}',
-      nonce: NONCE,
-      timestamp: TIME,
+      ...post,
+      body: new Uint8Array([0, 1, 2, 250, 255, 0x7f, 0x80]),
     }),
     "ARMOR-PSK 20a37099-4a0b-432f-bf46-5fa690a0405c:" +
-      "8nVeGbqEh5AS6EHO1Y9UxEuJI+/XHMBmBhHo6if2j40dxV0XQ8eUWd9UKiCq4sH+DuRsfwwFEQjqUa377c5HxA==" +
+      "prG7r5eXJJTd6Dw22Ytzh6J4YQEwCJkYXcQhCIGYcezvfKQjtekC/2NO+OvRkj2HSRoAgH2KQ+plCgLvOVw7cA==" +
       ":8jbj872s2h:1528140529",
   );
 });
@@ -185,16 +217,13 @@ Deno.test("armorPskAuthorization matches node:crypto on fixed requests", async (
     },
   ];
   for (const c of cases) {
-    const header = await armorPskAuthorization(c.key, {
-      ...c.request,
-      nonce: NONCE,
-      timestamp: TIME,
-    });
-    assert.equal(
-      header,
-      reference(c.key, c.request.method, c.signedPath, NONCE, TIME, c.body),
-      c.name,
-    );
+    for (const bodySigning of [undefined, "raw", "sha512"] as const) {
+      const key: ArmorApiKey = bodySigning === undefined ? c.key : { ...c.key, bodySigning };
+      const request = { ...c.request, nonce: NONCE, timestamp: TIME };
+      const expected = reference(key, c.request.method, c.signedPath, NONCE, TIME, c.body);
+      assert.equal(await armorPskAuthorization(key, request), expected, c.name);
+      assert.equal(await armorPskSigner(key)(request), expected, c.name);
+    }
   }
 });
 
@@ -346,9 +375,12 @@ Deno.test("armorPskAuthorization matches node:crypto on arbitrary requests", asy
       nonce: fc.option(visible(MAX_NONCE_LENGTH), { nil: undefined }),
       timestamp: fc.option(fc.integer({ min: 0, max: 99_999_999_999 }), { nil: undefined }),
       signer: fc.boolean(),
+      bodySigning: fc.constantFrom(undefined, "raw" as const, "sha512" as const),
     }),
-    async ({ id, secret, method, written, body, nonce, timestamp, signer }) => {
-      const key = { id, secret };
+    async ({ id, secret, method, written, body, nonce, timestamp, signer, bodySigning }) => {
+      const key: ArmorApiKey = bodySigning === undefined
+        ? { id, secret }
+        : { id, secret, bodySigning };
       const request = {
         method,
         path: written.as,
