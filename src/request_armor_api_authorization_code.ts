@@ -35,7 +35,7 @@ export interface RequestArmorApiAuthorizationCodeOptions
   extends Omit<ArmorCallOptions, "session" | "timeout"> {
   /**
    * Milliseconds before the call fails with `TIMEOUT`. Default: 180 000 (three minutes,
-   * {@linkcode DEFAULT_AUTHORIZE_TIMEOUT_MS}): with multi-factor authentication the
+   * `DEFAULT_AUTHORIZE_TIMEOUT_MS` in `@armor-api/auth/renewal`): with multi-factor authentication the
    * answer waits until the person approves the prompt on their phone.
    */
   timeout?: number;

@@ -12,11 +12,11 @@ import {
   type ArmorLogRecord,
   type ArmorRequestPlan,
   ArmorSession,
-  DEFAULT_AUTHORIZE_TIMEOUT_MS,
   requestArmorApiAuthorizationCode,
   requestArmorApiToken,
   updateArmorApiToken,
 } from "../mod.ts";
+import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "../src/renewal.ts";
 import {
   DEFAULT_MOCK_USER,
   MockClock,
