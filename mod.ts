@@ -114,6 +114,11 @@ export {
   STALE_401_LOOKS,
   STORE_ATTEMPTS,
 } from "./src/renewal.ts";
+export {
+  type ArmorStoreSecret,
+  encryptTokenStore,
+  type EncryptTokenStoreOptions,
+} from "./src/encrypt_token_store.ts";
 export { ACCESS_TOKEN_PATTERN, ArmorApiToken } from "./src/token.ts";
 export {
   type ArmorStoredSession,
