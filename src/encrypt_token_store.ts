@@ -63,6 +63,15 @@ interface Keyring {
   names: Map<string, string>;
 }
 
+/** The last sealed value seen under a stored key, and its plaintext JSON. */
+interface Opened {
+  iv: string;
+  ct: string;
+  kid: string;
+  until: number;
+  json: string;
+}
+
 function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -238,6 +247,12 @@ class EncryptedTokenStore implements ArmorTokenStore {
   readonly #logger?: ArmorLogger;
   #secrets?: Uint8Array<ArrayBuffer>[];
   #keyrings?: Promise<Keyring[]>;
+  /**
+   * By stored key, the last value this wrapper wrote or decrypted there: reading the very
+   * same ciphertext again (a renewal reads back what this session wrote) needs no
+   * decryption. Bounded like the names.
+   */
+  readonly #opened = new Map<string, Opened>();
 
   constructor(inner: ArmorTokenStore, secrets: Uint8Array<ArrayBuffer>[], logger?: ArmorLogger) {
     this.#inner = inner;
@@ -274,14 +289,26 @@ class EncryptedTokenStore implements ArmorTokenStore {
     const ends = Math.max(value.token?.expiresAt ?? 0, value.claim?.until ?? 0);
     const until = Number.isFinite(ends) ? ends : 0;
     const iv = crypto.getRandomValues(new Uint8Array(12));
+    const json = JSON.stringify(value);
     const ct = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv, additionalData: additionalData(name, ring.kid, until) },
       ring.aes,
-      utf8.encode(JSON.stringify(value)),
+      utf8.encode(json),
     );
-    return {
-      sealed: { v: 1, kid: ring.kid, iv: base64url(iv), ct: base64url(new Uint8Array(ct)), until },
+    const sealed = {
+      v: 1 as const,
+      kid: ring.kid,
+      iv: base64url(iv),
+      ct: base64url(new Uint8Array(ct)),
+      until,
     };
+    this.#remember(name, { iv: sealed.iv, ct: sealed.ct, kid: ring.kid, until, json });
+    return { sealed };
+  }
+
+  #remember(name: string, opened: Opened): void {
+    if (this.#opened.size >= NAME_CACHE && !this.#opened.has(name)) this.#opened.clear();
+    this.#opened.set(name, opened);
   }
 
   /** The decrypted state, or `undefined` when `value` is not one this wrapper can open. */
@@ -296,6 +323,13 @@ class EncryptedTokenStore implements ArmorTokenStore {
     if (typeof kid !== "string" || typeof until !== "number" || typeof ct !== "string") {
       return undefined;
     }
+    const known = this.#opened.get(name);
+    if (
+      known !== undefined && known.ct === ct && known.iv === iv && known.kid === kid &&
+      known.until === until
+    ) {
+      return JSON.parse(known.json); // the very value this wrapper wrote or opened here
+    }
     const ring = rings.find((ring) => ring.kid === kid);
     const ivBytes = typeof iv === "string" ? fromBase64url(iv) : undefined;
     const ctBytes = fromBase64url(ct);
@@ -306,8 +340,11 @@ class EncryptedTokenStore implements ArmorTokenStore {
         ring.aes,
         ctBytes,
       );
-      const state: unknown = JSON.parse(new TextDecoder().decode(plain));
-      return isRecord(state) ? state as ArmorStoredSession : undefined;
+      const json = new TextDecoder().decode(plain);
+      const state: unknown = JSON.parse(json);
+      if (!isRecord(state)) return undefined;
+      this.#remember(name, { iv: iv as string, ct, kid, until, json });
+      return state as ArmorStoredSession;
     } catch {
       return undefined;
     }

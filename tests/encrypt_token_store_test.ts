@@ -418,3 +418,33 @@ Deno.test("a session on an encrypted store renews once and shares it", async () 
   assert.equal(a.token, b.token);
   assert.ok(a instanceof ArmorSession);
 });
+
+Deno.test("encryptTokenStore reads back its own last write without decrypting it again", async () => {
+  const decrypt = crypto.subtle.decrypt;
+  let decrypted = 0;
+  crypto.subtle.decrypt = function (this: SubtleCrypto, ...args: Parameters<typeof decrypt>) {
+    decrypted++;
+    return decrypt.apply(this, args);
+  } as typeof decrypt;
+  try {
+    const inner = new MemoryTokenStore();
+    const mine = encryptTokenStore(inner, SECRET);
+    const version = await mine.set(KEY, STATE, null);
+    assert.deepEqual(await mine.get(KEY), { value: STATE, version });
+    assert.equal(decrypted, 0);
+    // Another wrapper (another process) must decrypt, once; then it knows the value too.
+    const theirs = encryptTokenStore(inner, SECRET);
+    assert.deepEqual(await theirs.get(KEY), { value: STATE, version });
+    assert.deepEqual(await theirs.get(KEY), { value: STATE, version });
+    assert.equal(decrypted, 1);
+    // A changed ciphertext is decrypted (and here refused), never taken from memory.
+    const entry = (await inner.get(await nameFor(SECRET, KEY)))!;
+    const sealed = entry.value.sealed!;
+    const ct = (sealed.ct[0] === "A" ? "B" : "A") + sealed.ct.slice(1);
+    await inner.set(await nameFor(SECRET, KEY), { sealed: { ...sealed, ct } }, entry.version);
+    assert.deepEqual((await mine.get(KEY))?.value, {});
+    assert.equal(decrypted, 2);
+  } finally {
+    crypto.subtle.decrypt = decrypt;
+  }
+});
