@@ -1,13 +1,13 @@
-// Figure 8: a login shared through Redis (RedisTokenStore on `npm:redis`, against a
+// Figure 9: a login shared through Redis (RedisTokenStore on `npm:redis`, against a
 // redis-server this script starts on a free loopback port and stops by its pid).
 //
-// 8a. `session.fetch("/me")` in steady state on a session sharing its login through Redis,
+// 9a. `session.fetch("/me")` in steady state on a session sharing its login through Redis,
 //     against the same session on a MemoryTokenStore and a bare `fetch` with the same
 //     headers, interleaved in one run (bound: Redis / memory ≤ 1.02). Redis's own count
 //     of EVAL commands (INFO commandstats) during the timed calls must stay at 0.
-// 8b. A renewal through Redis (clock injected with `now`): reissues and store round trips
+// 9b. A renewal through Redis (clock injected with `now`): reissues and store round trips
 //     (EVAL commands) per renewal (bound: exactly 1 reissue, at most 3 round trips).
-// 8c. What encryptTokenStore adds to a renewal through Redis: renewals on an encrypted
+// 9c. What encryptTokenStore adds to a renewal through Redis: renewals on an encrypted
 //     and a plain RedisTokenStore, interleaved (bound: at most 0.2 ms a renewal).
 //
 // Where redis-server is not installed, it says so and reports no figure.
@@ -27,7 +27,7 @@ const PLAN = {
   block: intArg("block", 100),
   warmup: intArg("warmup", 2_000),
 };
-const RENEWAL_ROUNDS = intArg("renewal-rounds", 40);
+const RENEWAL_ROUNDS = intArg("renewal-rounds", 100);
 const RENEWALS = intArg("renewals", 20);
 const VS_MEMORY = 1.02;
 const MAX_ROUND_TRIPS = 3;
@@ -44,7 +44,7 @@ function newToken(): string {
 }
 
 if (REDIS_MISSING !== undefined) {
-  console.error(`Figure 8 skipped: ${REDIS_MISSING}`);
+  console.error(`Figure 9 skipped: ${REDIS_MISSING}`);
   Deno.exit(0);
 }
 await using redis = await RedisServer.start();
@@ -70,7 +70,7 @@ const { server, origin } = serveLoopback(async (request) => {
 });
 
 try {
-  // ---- 8a: steady state ------------------------------------------------------------------
+  // ---- 9a: steady state ------------------------------------------------------------------
   const token = newToken();
   const onRedis = new ArmorSession({
     baseUrl: origin,
@@ -120,7 +120,7 @@ try {
   const hotEvals = (await evals()) - before;
   const vsMemory = sides.ratio("redis", "memory");
 
-  // ---- 8b and 8c: renewals ---------------------------------------------------------------
+  // ---- 9b and 9c: renewals ---------------------------------------------------------------
   /** A session renewing through `store`, `RENEWALS` times a block, on its own clock. */
   const renewer = (store: ArmorTokenStore) => {
     let clock = Date.UTC(2026, 10, 23, 10, 0);
@@ -167,7 +167,7 @@ try {
       { name: "plain", run: plain },
       { name: "encrypted", run: encrypted },
       { name: "memory", run: memory },
-      // A second plain renewer: the A/A difference is the floor under which 8c means nothing.
+      // A second plain renewer: the A/A difference is the floor under which 9c means nothing.
       { name: "plain-again", run: plainAgain },
     ],
   );
@@ -180,7 +180,7 @@ try {
 
   report(
     {
-      id: 8,
+      id: 9,
       name: "session.fetch sharing its login through Redis vs the same on a memory store",
       metric: `time ratio, ${PLAN.rounds} interleaved rounds of ${PLAN.block} sequential ` +
         `calls a side (Redis store, memory store, bare fetch), body parsed`,
@@ -199,7 +199,7 @@ try {
       ],
     },
     {
-      id: 8,
+      id: 9,
       name: "a renewal through Redis: reissues and store round trips",
       metric: `EVAL round trips per renewal, over ${countedRenewals} renewals (INFO commandstats)`,
       ratio: summarize([tripsPerRenewal]),
@@ -217,7 +217,7 @@ try {
       ],
     },
     {
-      id: 8,
+      id: 9,
       name: "what encryptTokenStore adds to a renewal through Redis",
       metric: `ms a renewal, encrypted minus plain, ${RENEWAL_ROUNDS} interleaved rounds of ` +
         `${RENEWALS} renewals a side`,
