@@ -81,6 +81,11 @@ export { ArmorApiError, type ArmorApiErrorCode, ArmorCancelledError } from "./sr
 export type { ArmorAccount, ArmorDepartment, ArmorFeature, ArmorIdentity } from "./src/identity.ts";
 export { ArmorApiToken } from "./src/token.ts";
 export {
+  type ArmorStoreSecret,
+  encryptTokenStore,
+  type EncryptTokenStoreOptions,
+} from "./src/encrypt_token_store.ts";
+export {
   type ArmorStoredSession,
   type ArmorStoreEntry,
   type ArmorTokenStore,

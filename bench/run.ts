@@ -19,6 +19,17 @@ const SCRIPTS: { id: number; file: string; permissions: string[] }[] = [
   { id: 5, file: "mock_throughput.ts", permissions: NET },
   { id: 6, file: "psk_sign.ts", permissions: [] },
   { id: 7, file: "session_fetch_key.ts", permissions: [...NET, "--allow-run", "--allow-read"] },
+  {
+    id: 9,
+    file: "redis_store.ts",
+    permissions: [
+      ...NET,
+      "--allow-run",
+      "--allow-read=.tmp",
+      "--allow-write=.tmp",
+      "--allow-env=REDIS_DEBUG_MAINTENANCE,REDIS_EMIT_DIAGNOSTICS",
+    ],
+  },
 ];
 
 const deno = Deno.execPath();

@@ -48,6 +48,12 @@ export interface ArmorStoredSession {
    * store value); a session that adopts this login reads `GET /me` itself.
    */
   identityTrimmed?: boolean;
+  /**
+   * An encrypted state, as `encryptTokenStore` writes it in place of all the fields
+   * above: opaque to every store, which keeps it unchanged. `until` (epoch ms, by the
+   * writing session's clock) is when its token or claim ends, for the store's clean-up.
+   */
+  sealed?: { v: 1; kid: string; iv: string; ct: string; until: number };
 }
 
 /**
@@ -282,7 +288,11 @@ export class KvTokenStore implements ArmorTokenStore {
       if (value === undefined) {
         op.delete(kvKey);
       } else {
-        const until = Math.max(value.token?.expiresAt ?? 0, value.claim?.until ?? 0);
+        const until = Math.max(
+          value.token?.expiresAt ?? 0,
+          value.claim?.until ?? 0,
+          value.sealed?.until ?? 0,
+        );
         // Clean-up only: the session checks the expiry kept in the value.
         const left = Math.min(Math.max(until - Date.now(), 0), KV_KEEP_MAX_MS);
         op.set(kvKey, value, { expireIn: left + KV_KEEP_AFTER_MS });
