@@ -1,0 +1,514 @@
+/**
+ * A token store in files, shared by every process of one user on one machine: the
+ * `armor-auth` command line and `deno run` scripts alike.
+ *
+ * @example Reuse the command line's login in a script
+ * ```ts ignore
+ * import { ArmorSession } from "@armor-api/auth";
+ * import { FileTokenStore } from "@armor-api/auth/file-store";
+ *
+ * const session = await ArmorSession.connect({
+ *   username: Deno.env.get("ARMOR_USERNAME")!,
+ *   password: Deno.env.get("ARMOR_PASSWORD")!,
+ *   store: new FileTokenStore(),
+ * });
+ * console.log((await session.fetch("/me")).status);
+ * ```
+ *
+ * @module
+ */
+
+import type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore } from "./token_store.ts";
+
+export type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore };
+export type { ArmorAccount, ArmorDepartment, ArmorFeature, ArmorIdentity } from "./identity.ts";
+
+/**
+ * The name of the folder under `$XDG_CONFIG_HOME` (or `~/.config`) the store uses.
+ *
+ * @example
+ * ```ts
+ * import { FILE_STORE_FOLDER } from "@armor-api/auth/file-store";
+ * console.log(FILE_STORE_FOLDER); // "armor-api-auth"
+ * ```
+ */
+export const FILE_STORE_FOLDER = "armor-api-auth";
+
+/** What every record file starts with: files without it are not this store's. */
+const FORMAT = "armor-api-auth/token-store";
+const FORMAT_VERSION = 1;
+
+/**
+ * Options of {@linkcode FileTokenStore}.
+ *
+ * @example Keep the files in a folder of your own
+ * ```ts
+ * import { FileTokenStore, type FileTokenStoreOptions } from "@armor-api/auth/file-store";
+ *
+ * const options: FileTokenStoreOptions = { dir: ".tmp/armor-store" };
+ * const store = new FileTokenStore(options);
+ * ```
+ */
+export interface FileTokenStoreOptions {
+  /**
+   * The folder the files live in. Default: `$XDG_CONFIG_HOME/armor-api-auth`, else
+   * `$HOME/.config/armor-api-auth`.
+   */
+  dir?: string;
+  /**
+   * Receives warnings (a corrupt or foreign file ignored, a mode put right). Default:
+   * `console.warn`, which writes to stderr. The messages never hold a token or secret.
+   */
+  warn?: (message: string) => void;
+}
+
+/** The record kept in one file. */
+interface FileRecord {
+  format: typeof FORMAT;
+  formatVersion: number;
+  /** The store key, in full: a file whose key differs is not adopted. */
+  key: string;
+  version: string;
+  value: ArmorStoredSession;
+  /** The holder file of the process that wrote `value.claim`, if it has one. */
+  holder?: string;
+}
+
+/**
+ * The folder a {@linkcode FileTokenStore} uses by default: `$XDG_CONFIG_HOME/armor-api-auth`
+ * when `XDG_CONFIG_HOME` is set to an absolute path, else `$HOME/.config/armor-api-auth`.
+ *
+ * @returns The folder's path.
+ * @throws {Error} Neither variable is set (or readable).
+ *
+ * @example
+ * ```ts ignore
+ * import { defaultFileStoreDir } from "@armor-api/auth/file-store";
+ * console.log(defaultFileStoreDir()); // e.g. /home/me/.config/armor-api-auth
+ * ```
+ */
+export function defaultFileStoreDir(): string {
+  const env = (name: string): string | undefined => {
+    try {
+      const value = Deno.env.get(name);
+      return value === undefined || value === "" ? undefined : value;
+    } catch {
+      return undefined; // no permission: treat as unset
+    }
+  };
+  const config = env("XDG_CONFIG_HOME");
+  if (config !== undefined && config.startsWith("/")) return `${config}/${FILE_STORE_FOLDER}`;
+  const home = env("HOME") ?? env("USERPROFILE");
+  if (home === undefined) {
+    throw new Error(
+      "Cannot find the config folder: set HOME or XDG_CONFIG_HOME (and allow reading them)",
+    );
+  }
+  return `${home}/.config/${FILE_STORE_FOLDER}`;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The hex SHA-256 of a store key, shortened: the file name, so no user name shows. */
+async function fileNameOf(key: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(key)));
+  return Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function notFound(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound;
+}
+
+/** The holder file this process keeps locked for its whole life, once it holds a claim. */
+let processHolder: Promise<{ dir: string; name: string }> | undefined;
+/** Kept open (and locked) until the process ends; the OS releases it if it is killed. */
+let processHolderFile: Deno.FsFile | undefined;
+
+/**
+ * A token store in files: one file per server and user, in a folder only its owner can
+ * read (0700, files 0600), written atomically (a temporary file, fsync, rename) and
+ * changed only under an exclusive lock (`Deno.FsFile.lock`) on a lock file beside it, so
+ * that processes running at once never corrupt the file or lose an update. The OS
+ * releases a lock when its process dies, however it dies.
+ *
+ * A process that writes a login or renewal claim keeps a holder file locked for as long
+ * as it lives: when it is killed (say while it waited for the phone approval), the next
+ * reader finds the holder's lock free and reads the state without the claim, so it takes
+ * over at once instead of waiting the claim out.
+ *
+ * A corrupt, truncated or foreign file (another format, or another key) is ignored with
+ * a warning and replaced at the next write. It stores what every store stores: the
+ * token, the identity and a salted PBKDF2 verifier of the password, never the password.
+ *
+ * Needs `--allow-read` and `--allow-write` for the folder, and `--allow-env=HOME,XDG_CONFIG_HOME`
+ * unless `dir` is given.
+ *
+ * @example Share a login between scripts and the `armor-auth` command
+ * ```ts ignore
+ * import { ArmorSession } from "@armor-api/auth";
+ * import { FileTokenStore } from "@armor-api/auth/file-store";
+ *
+ * const session = await ArmorSession.connect({
+ *   username: Deno.env.get("ARMOR_USERNAME")!,
+ *   password: Deno.env.get("ARMOR_PASSWORD")!,
+ *   store: new FileTokenStore(),
+ * });
+ * ```
+ *
+ * @example Check-and-set
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FileTokenStore } from "@armor-api/auth/file-store";
+ *
+ * await Deno.mkdir(".tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+ * const store = new FileTokenStore({ dir: `${dir}/store` });
+ * const version = await store.set("key", { server: "https://api.armor.com/" }, null);
+ * assert.equal(typeof version, "string");
+ * assert.equal(await store.set("key", {}, null), null); // it exists now
+ * assert.equal((await store.get("key"))?.version, version);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class FileTokenStore implements ArmorTokenStore {
+  readonly #dir: string;
+  readonly #warn: (message: string) => void;
+  #ready?: Promise<void>;
+  /** One writer at a time per key inside this process, before the cross-process lock. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
+  /**
+   * Makes a store on a folder; nothing is read or written until it is used.
+   *
+   * @param options The folder, and where warnings go.
+   * @throws {Error} No `dir` and neither `XDG_CONFIG_HOME` nor `HOME` is set.
+   */
+  constructor(options: FileTokenStoreOptions = {}) {
+    if (options.dir !== undefined && (typeof options.dir !== "string" || options.dir === "")) {
+      throw new TypeError("dir must be a non-empty string");
+    }
+    this.#dir = options.dir ?? defaultFileStoreDir();
+    const warn = options.warn ?? ((message: string) => console.warn(message));
+    // Once per message: a session polling a corrupt file must not flood stderr.
+    const said = new Set<string>();
+    this.#warn = (message) => {
+      if (said.has(message)) return;
+      said.add(message);
+      warn(message);
+    };
+  }
+
+  /** The folder the files live in. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /**
+   * The path of the file that holds a key.
+   *
+   * @param key The store key.
+   * @returns The file's path.
+   */
+  async pathOf(key: string): Promise<string> {
+    return `${this.#dir}/${await fileNameOf(key)}.json`;
+  }
+
+  /**
+   * Reads a key. A corrupt or foreign file reads as absent (with a warning). A claim whose
+   * holder process is gone is left out, so the reader can take the login or renewal over.
+   *
+   * @param key The key.
+   * @returns The entry, or `undefined`.
+   */
+  async get(key: string): Promise<ArmorStoreEntry | undefined> {
+    const name = await fileNameOf(key);
+    const record = await this.#read(name, key);
+    if (record === undefined) return undefined;
+    let value = record.value;
+    if (value.claim !== undefined && record.holder !== undefined) {
+      if (await this.#holderGone(record.holder)) {
+        const { claim: _claim, ...rest } = value;
+        value = rest;
+      }
+    }
+    return { value, version: record.version };
+  }
+
+  /**
+   * Check-and-set under an exclusive lock on the key's lock file.
+   *
+   * @param key The key.
+   * @param value The new state, or `undefined` to delete it.
+   * @param version The expected version, or `null` for "absent".
+   * @returns The new version when it wrote (`""` after a delete), else `null`.
+   */
+  set(
+    key: string,
+    value: ArmorStoredSession | undefined,
+    version: string | null,
+  ): Promise<string | null> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.#set(key, value, version),
+      () => this.#set(key, value, version),
+    );
+    const tail = next.catch(() => {});
+    this.#queues.set(key, tail);
+    tail.then(() => {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    });
+    return next;
+  }
+
+  /**
+   * The keys stored in the folder (from inside the files: names are hashes).
+   *
+   * @returns The keys of the well-formed files.
+   */
+  async keys(): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.#dir)) {
+        if (!entry.isFile || !/^[0-9a-f]{32}\.json$/.test(entry.name)) continue;
+        const record = await this.#read(entry.name.slice(0, -5), undefined);
+        if (record !== undefined) keys.push(record.key);
+      }
+    } catch (error) {
+      if (!notFound(error)) throw error;
+    }
+    return keys.sort();
+  }
+
+  async #set(
+    key: string,
+    value: ArmorStoredSession | undefined,
+    version: string | null,
+  ): Promise<string | null> {
+    await this.#ensureDir();
+    const name = await fileNameOf(key);
+    const lock = await Deno.open(`${this.#dir}/${name}.lock`, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+    try {
+      await lock.lock(true);
+      const current = await this.#read(name, key);
+      if ((current?.version ?? null) !== version) return null;
+      const path = `${this.#dir}/${name}.json`;
+      if (value === undefined) {
+        try {
+          await Deno.remove(path);
+        } catch (error) {
+          if (!notFound(error)) throw error;
+        }
+        return "";
+      }
+      const next = crypto.randomUUID();
+      const record: FileRecord = {
+        format: FORMAT,
+        formatVersion: FORMAT_VERSION,
+        key,
+        version: next,
+        value,
+      };
+      if (value.claim !== undefined) {
+        record.holder = current?.value.claim?.owner === value.claim.owner &&
+            current.holder !== undefined
+          ? current.holder
+          : await this.#processHolder();
+      }
+      await this.#writeAtomically(name, JSON.stringify(record));
+      return next;
+    } finally {
+      lock.close(); // closing releases the lock
+    }
+  }
+
+  /** Writes a temporary file (0600) in the folder, syncs it, renames it over the file. */
+  async #writeAtomically(name: string, text: string): Promise<void> {
+    const temp = `${this.#dir}/.${name}.${crypto.randomUUID()}.tmp`;
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      const bytes = encoder.encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.sync();
+    } catch (error) {
+      file.close();
+      await Deno.remove(temp).catch(() => {});
+      throw error;
+    }
+    file.close();
+    try {
+      await Deno.rename(temp, `${this.#dir}/${name}.json`);
+    } catch (error) {
+      await Deno.remove(temp).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Reads and checks a record file; `undefined` when absent, corrupt or foreign. */
+  async #read(name: string, key: string | undefined): Promise<FileRecord | undefined> {
+    const path = `${this.#dir}/${name}.json`;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
+    }
+    let text: string;
+    try {
+      const info = await file.stat();
+      if (!info.isFile) {
+        this.#warn(`Ignoring ${path}: not a regular file`);
+        return undefined;
+      }
+      if (info.mode !== null && (info.mode & 0o077) !== 0) {
+        // Readable by others: put it right before anything else reads it.
+        await Deno.chmod(path, 0o600).catch(() => {});
+        this.#warn(`Made ${path} private (mode 0600): it was readable by others`);
+      }
+      const bytes = await readAll(file);
+      if (bytes === undefined) {
+        this.#warn(`Ignoring ${path}: larger than 4 MiB, not a token file; log in again`);
+        return undefined;
+      }
+      text = decoder.decode(bytes);
+    } finally {
+      file.close();
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      this.#warn(`Ignoring ${path}: not valid JSON (corrupt or truncated); log in again`);
+      return undefined;
+    }
+    if (
+      !isObject(record) || record.format !== FORMAT || record.formatVersion !== FORMAT_VERSION ||
+      typeof record.key !== "string" || typeof record.version !== "string" ||
+      !isObject(record.value) ||
+      (record.holder !== undefined && typeof record.holder !== "string")
+    ) {
+      this.#warn(`Ignoring ${path}: not an armor-api-auth token file; log in again`);
+      return undefined;
+    }
+    if (key !== undefined && record.key !== key) {
+      this.#warn(`Ignoring ${path}: it belongs to another key`);
+      return undefined;
+    }
+    return record as unknown as FileRecord;
+  }
+
+  /** Creates the folder (0700) once, and makes it private if it is not. */
+  #ensureDir(): Promise<void> {
+    return this.#ready ??= (async () => {
+      await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
+      const info = await Deno.stat(this.#dir);
+      if (info.mode !== null && (info.mode & 0o077) !== 0) {
+        await Deno.chmod(this.#dir, 0o700);
+        this.#warn(`Made ${this.#dir} private (mode 0700): it was open to others`);
+      }
+    })().catch((error) => {
+      this.#ready = undefined;
+      throw error;
+    });
+  }
+
+  /** This process's holder file name: created locked, then moved in, kept locked. */
+  async #processHolder(): Promise<string> {
+    const dir = `${this.#dir}/holders`;
+    const existing = await processHolder;
+    if (existing !== undefined && existing.dir === dir) return existing.name;
+    const made = (async () => {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      const name = crypto.randomUUID();
+      // Locked before it can be seen in the folder: no reader takes it for a dead one.
+      const temp = `${this.#dir}/.holder-${name}.tmp`;
+      const file = await Deno.open(temp, { read: true, write: true, createNew: true, mode: 0o600 });
+      await file.lock(true);
+      await Deno.rename(temp, `${dir}/${name}`);
+      processHolderFile?.close();
+      processHolderFile = file;
+      // Do not keep the process alive for it; the OS drops the lock when it ends.
+      const path = `${dir}/${name}`;
+      globalThis.addEventListener?.("unload", () => {
+        try {
+          Deno.removeSync(path);
+        } catch {
+          // gone already
+        }
+      });
+      return { dir, name };
+    })();
+    processHolder = made;
+    try {
+      return (await made).name;
+    } catch (error) {
+      processHolder = undefined;
+      throw error;
+    }
+  }
+
+  /** True when the process that wrote a claim no longer holds its holder file's lock. */
+  async #holderGone(holder: string): Promise<boolean> {
+    if (!/^[0-9a-f-]{36}$/.test(holder)) return false;
+    const mine = await processHolder?.catch(() => undefined);
+    if (mine?.name === holder) return false;
+    const path = `${this.#dir}/holders/${holder}`;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      return notFound(error);
+    }
+    try {
+      if (!await file.tryLock(true)) return false; // alive: it holds the lock
+      // Dead: its lock is free. Clean up its file while holding the lock.
+      await Deno.remove(path).catch(() => {});
+      return true;
+    } catch {
+      return false;
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
+   * Hides the stored tokens from `Deno.inspect`.
+   *
+   * @ignore
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `FileTokenStore { dir: ${JSON.stringify(this.#dir)} }`;
+  }
+}
+
+/** The file's bytes, or `undefined` when it is larger than 4 MiB. */
+async function readAll(file: Deno.FsFile): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const buffer = new Uint8Array(16_384);
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+    size += n;
+    if (size > 4 * 1024 * 1024) return undefined;
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
