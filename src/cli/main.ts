@@ -64,6 +64,10 @@ export async function main(args: readonly string[]): Promise<number> {
     const { runCommand } = await import("./_commands.ts");
     return await runCommand(context, parsed);
   } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`armor-auth: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
     if (error instanceof CliError) {
       console.error(error.message);
       return error.exitCode;
