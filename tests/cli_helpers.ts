@@ -63,6 +63,8 @@ export interface CliOptions {
   stdin?: string;
   /** The `deno run` permissions; default: the install line's, for this home and loopback. */
   flags?: string[];
+  /** Kills the process after this long. Default: 60 s. */
+  timeout?: number;
 }
 
 /** The install line's permissions, for a config home and the loopback mock. */
@@ -96,6 +98,7 @@ export function cliCommand(args: string[], options: CliOptions): Deno.Command {
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(options.timeout ?? 60_000),
   });
 }
 
