@@ -91,7 +91,7 @@ Deno.test("200 invocations with random kills: the file is never corrupt, and the
   const store = new FileTokenStore({ dir: tmp.dir, warn: (message) => warnings.push(message) });
   const warnings: string[] = [];
   const key = `${served.url.href}#${USER}`;
-  const path = await store.pathOf(key);
+  const path = store.pathOf(key);
   let seed = 19;
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const plans: string[][] = [["token"], ["token"], ["token"], ["logout"], ["api", "/me"], [

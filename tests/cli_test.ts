@@ -1,7 +1,8 @@
 // armor-auth as a user runs it: real processes against the mock Armor API on loopback.
 
 import assert from "node:assert/strict";
-import { ArmorSession } from "../mod.ts";
+import { ArmorSession, DEFAULT_BASE_URL } from "../mod.ts";
+import { CLI_DEFAULT_BASE_URL } from "../src/cli/_config.ts";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
 import { cli, credentials, lines, PASSWORD, scratch, USER } from "./cli_helpers.ts";
@@ -217,7 +218,7 @@ Deno.test("a corrupt store file is ignored with a warning and replaced at the ne
   const env = credentials(served.baseUrl);
   assert.equal((await cli(["login"], { home: tmp.home, env })).code, 0);
   const store = new FileTokenStore({ dir: tmp.dir });
-  const path = await store.pathOf(`${served.url.href}#${USER}`);
+  const path = store.pathOf(`${served.url.href}#${USER}`);
   const text = await Deno.readTextFile(path);
   await Deno.writeTextFile(path, text.slice(0, text.length >> 1)); // truncated
   const bare = { ARMOR_BASE_URL: served.baseUrl, ARMOR_USERNAME: USER };
@@ -300,4 +301,20 @@ Deno.test("a token is printed renewed when it is due", async () => {
   assert.equal(run.stdout.trim(), served.mock.issuedTokens.at(-1));
   assert.match(run.stdout.trim(), TOKEN);
   assert.equal((await store.get(key))!.value.token!.accessToken, run.stdout.trim());
+});
+
+Deno.test("the command's default server is the library's", () => {
+  assert.equal(CLI_DEFAULT_BASE_URL, DEFAULT_BASE_URL);
+});
+
+Deno.test("a base URL that is not https is refused before anything is sent", async () => {
+  await using tmp = await scratch();
+  for (const args of [["token"], ["login"], ["api", "/me"]]) {
+    const run = await cli(args, {
+      home: tmp.home,
+      env: { ...credentials("http://example.com"), ARMOR_BASE_URL: "http://example.com" },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /Bad base URL: baseUrl must use https:/);
+  }
 });

@@ -69,7 +69,7 @@ Deno.test("the folder is made 0700 and the files 0600, and put right when opened
   await store.set("https://api.armor.com/#ops@example.com", { token: TOKEN }, null);
   assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
   assert.match(warnings[0], /private \(mode 0700\)/);
-  const path = await store.pathOf("https://api.armor.com/#ops@example.com");
+  const path = store.pathOf("https://api.armor.com/#ops@example.com");
   assert.ok(!path.includes("ops"), "the file name shows no user name");
   assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
   await Deno.chmod(path, 0o644);
@@ -83,13 +83,13 @@ Deno.test("a corrupt, truncated, foreign or misplaced file is ignored with a war
   const { warnings, warn } = quiet();
   let store = new FileTokenStore({ dir: tmp.dir, warn });
   await store.set("other", { token: TOKEN }, null);
-  const path = await store.pathOf("k");
+  const path = store.pathOf("k");
   const cases = [
     "",
     '{"format":"armor-api-auth/token-store","formatVersion":1,"key":"k","vers',
     "\u0000\u0001binary",
     JSON.stringify({ token: TOKEN }), // someone else's JSON
-    await Deno.readTextFile(await store.pathOf("other")), // another key's record
+    await Deno.readTextFile(store.pathOf("other")), // another key's record
     "null",
   ];
   for (const text of cases) {
@@ -129,7 +129,7 @@ Deno.test("a lock held by a killed process is free at once", async () => {
   await using tmp = await scratch("store-");
   const store = new FileTokenStore({ dir: tmp.dir });
   await store.set("k", {}, null);
-  const lockPath = (await store.pathOf("k")).replace(/\.json$/, ".lock");
+  const lockPath = (store.pathOf("k")).replace(/\.json$/, ".lock");
   const holder = child(`
     const file = await Deno.open(${JSON.stringify(lockPath)}, { read: true, write: true });
     await file.lock(true);
@@ -172,4 +172,23 @@ Deno.test("a claim whose process was killed reads as no claim; a live one stays"
   );
   // This process's own claim stays while it lives.
   assert.equal((await store.get("k"))!.value.claim?.owner, "o2");
+});
+
+Deno.test("file names are the first 128 bits of the key's SHA-256", async () => {
+  const store = new FileTokenStore({ dir: "/nowhere" });
+  for (
+    const key of [
+      "",
+      "k",
+      "https://api.armor.com/#ops@example.com",
+      "é".repeat(100),
+      "x".repeat(1000),
+    ]
+  ) {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
+    );
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    assert.equal(store.pathOf(key), `/nowhere/${hex.slice(0, 32)}.json`);
+  }
 });

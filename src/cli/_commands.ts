@@ -219,7 +219,7 @@ async function status(context: Context): Promise<number> {
       ? `Token: valid until ${new Date(token.expiresAt).toISOString()} (${minutes} min left)`
       : `Token: expired at ${new Date(token.expiresAt).toISOString()}: run armor-auth login`,
   );
-  console.log(`Store: ${await context.store.pathOf(context.keyOf(username))}`);
+  console.log(`Store: ${context.store.pathOf(context.keyOf(username))}`);
   return live ? 0 : 1;
 }
 

@@ -2,9 +2,13 @@
 // settings file beside it (the last user per server, the default account per login).
 
 import { CliError } from "./_args.ts";
-import { checkBaseUrl } from "../_validate.ts";
-import { DEFAULT_BASE_URL } from "../defaults.ts";
 import { FileTokenStore } from "../file_token_store.ts";
+
+/**
+ * `DEFAULT_BASE_URL` of defaults.ts, written out so that `token`'s hot path loads one
+ * module less (tests/cli_test.ts checks they agree).
+ */
+export const CLI_DEFAULT_BASE_URL = "https://api.armor.com";
 
 /** Reads a variable; unset, empty, or not permitted all read as `undefined`. */
 export function env(name: string): string | undefined {
@@ -31,20 +35,37 @@ export class Context {
   readonly server: string;
   readonly store: FileTokenStore;
   readonly flagUser?: string;
+  readonly #base: string;
   #settings?: Settings;
 
   constructor(flags: { baseUrl?: string; username?: string }) {
-    const base = flags.baseUrl ?? env("ARMOR_BASE_URL") ?? DEFAULT_BASE_URL;
+    const base = flags.baseUrl ?? env("ARMOR_BASE_URL") ?? CLI_DEFAULT_BASE_URL;
+    // The key's form only (as `checkBaseUrl` normalizes it); checkServer() checks the rules
+    // before anything is sent: reading a file needs no more.
+    let url: URL;
     try {
-      this.server = checkBaseUrl(base).href;
-    } catch (error) {
-      throw new CliError(`Bad base URL: ${(error as Error).message}`, 2);
+      url = new URL(base);
+    } catch {
+      throw new CliError("Bad base URL: use e.g. https://api.armor.com", 2);
     }
+    if (!url.pathname.endsWith("/")) url.pathname += "/";
+    this.#base = base;
+    this.server = url.href;
     this.flagUser = flags.username ?? env("ARMOR_USERNAME");
     try {
       this.store = new FileTokenStore({ warn: (message) => console.error(`Warning: ${message}`) });
     } catch (error) {
       throw new CliError((error as Error).message);
+    }
+  }
+
+  /** Checks the base URL as the library does (https, or http on loopback) before a call. */
+  async checkServer(): Promise<void> {
+    const { checkBaseUrl } = await import("../_validate.ts");
+    try {
+      checkBaseUrl(this.#base);
+    } catch (error) {
+      throw new CliError(`Bad base URL: ${(error as Error).message}`, 2);
     }
   }
 
@@ -54,11 +75,11 @@ export class Context {
   }
 
   /** The settings; empty when the file is missing or unreadable. */
-  async settings(): Promise<Settings> {
+  settings(): Settings {
     if (this.#settings !== undefined) return this.#settings;
     const empty: Settings = { users: {}, accounts: {} };
     try {
-      const parsed = JSON.parse(await Deno.readTextFile(`${this.store.dir}/settings.json`));
+      const parsed = JSON.parse(Deno.readTextFileSync(`${this.store.dir}/settings.json`));
       if (
         parsed?.format === SETTINGS_FORMAT && typeof parsed.users === "object" &&
         typeof parsed.accounts === "object"
@@ -88,7 +109,7 @@ export class Context {
     try {
       await lock.lock(true);
       this.#settings = undefined;
-      const settings = await this.settings();
+      const settings = this.settings();
       change(settings);
       const temp = `${dir}/.settings.${crypto.randomUUID()}.tmp`;
       const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
@@ -112,7 +133,7 @@ export class Context {
    */
   async user(): Promise<string | undefined> {
     if (this.flagUser !== undefined) return this.flagUser;
-    const last = (await this.settings()).users[this.server];
+    const last = this.settings().users[this.server];
     if (typeof last === "string") return last;
     const prefix = `${this.server}#`;
     const keys = (await this.store.keys()).filter((key) => key.startsWith(prefix));
@@ -120,8 +141,8 @@ export class Context {
   }
 
   /** The default account: `use`, else `ARMOR_ACCOUNT_ID`; `undefined` for the first. */
-  async account(username: string): Promise<number | undefined> {
-    const chosen = (await this.settings()).accounts[this.keyOf(username)];
+  account(username: string): number | undefined {
+    const chosen = this.settings().accounts[this.keyOf(username)];
     if (Number.isSafeInteger(chosen) && chosen > 0) return chosen;
     const fromEnv = env("ARMOR_ACCOUNT_ID");
     if (fromEnv === undefined) return undefined;

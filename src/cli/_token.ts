@@ -5,7 +5,6 @@
 
 import { CliError, type Parsed } from "./_args.ts";
 import { apiKeyFromEnv, type Context, env, NOT_LOGGED_IN } from "./_config.ts";
-import { renewAt } from "../renewal.ts";
 import type { ArmorStoredSession } from "../token_store.ts";
 
 /** How long `token` waits for another process's renewal or login before giving up. */
@@ -26,6 +25,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
   const { claim: _claim, ...rest } = value;
   return rest;
+}
+
+/**
+ * Whether a token is due for renewal, by the rule in renewal.ts; that module is loaded
+ * only near the due point (two thirds of the session left), off the hot path.
+ */
+async function renewalDue(token: StoredToken, now: number): Promise<boolean> {
+  const length = token.expiresAt - token.issuedAt;
+  if (now < token.issuedAt + length * 0.3) return false; // well before a third of it
+  const { renewAt } = await import("../renewal.ts");
+  return now >= renewAt(token.issuedAt, length);
 }
 
 /**
@@ -55,7 +65,7 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
       }
       return undefined;
     }
-    if (now < renewAt(token.issuedAt, token.expiresAt - token.issuedAt)) return { value, token };
+    if (!await renewalDue(token, now)) return { value, token };
     if (claim !== undefined) {
       // Another process is renewing: wait for its token, within reason.
       if (waited < WAIT_MAX_MS) {
@@ -73,6 +83,7 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
       await sleep(10 + Math.random() * 20);
       continue;
     }
+    await context.checkServer();
     return await reissue(context, key, value, token, claimed);
   }
 }
@@ -137,6 +148,7 @@ export async function tokenCommand(context: Context, parsed: Parsed): Promise<nu
   let accountId: number | undefined;
   if (found === undefined) {
     if (password === undefined) throw new CliError(NOT_LOGGED_IN);
+    await context.checkServer();
     const { logIn } = await import("./_login.ts");
     const session = await logIn(context, username, password);
     found = {

@@ -28,6 +28,7 @@
 
 import { CliError, parseArgs, type Parsed, USAGE, UsageError } from "./_args.ts";
 import { Context } from "./_config.ts";
+import { tokenCommand } from "./_token.ts";
 
 /**
  * Runs one `armor-auth` command, writing its answer to stdout and everything else to
@@ -58,9 +59,9 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     const context = new Context(parsed.flags);
     if (parsed.command === "token") {
-      const { tokenCommand } = await import("./_token.ts");
       return await tokenCommand(context, parsed);
     }
+    await context.checkServer();
     const { runCommand } = await import("./_commands.ts");
     return await runCommand(context, parsed);
   } catch (error) {
