@@ -127,10 +127,14 @@ function notFound(error: unknown): boolean {
   return error instanceof Deno.errors.NotFound;
 }
 
-/** The holder file this process keeps locked for its whole life, once it holds a claim. */
-let processHolder: Promise<{ dir: string; name: string }> | undefined;
-/** Kept open (and locked) until the process ends; the OS releases it if it is killed. */
-let processHolderFile: Deno.FsFile | undefined;
+/**
+ * This process's holder files, by holders folder, made at its first claim there. They are
+ * kept open and locked until the process ends; the OS releases them if it is killed.
+ */
+const holders = new Map<string, Promise<string>>();
+/** The names of this process's holder files, known synchronously. */
+const ownHolders = new Set<string>();
+const holderFiles: Deno.FsFile[] = [];
 
 /**
  * A token store in files: one file per server and user, in a folder only its owner can
@@ -304,6 +308,7 @@ export class FileTokenStore implements ArmorTokenStore {
       await lock.lock(true);
       const current = this.#read(name, key);
       if ((current?.version ?? null) !== version) return null;
+      await this.#removeStaleTemps(name);
       const path = `${this.#dir}/${name}.json`;
       if (value === undefined) {
         try {
@@ -331,6 +336,24 @@ export class FileTokenStore implements ArmorTokenStore {
       return next;
     } finally {
       lock.close(); // closing releases the lock
+    }
+  }
+
+  /**
+   * Removes the temporary files of a key that a killed writer left. Called under the key's
+   * lock: every writer of the key writes its temporary file under that lock, so any there
+   * now is a dead writer's.
+   */
+  async #removeStaleTemps(name: string): Promise<void> {
+    const prefix = `.${name}.`;
+    try {
+      for await (const entry of Deno.readDir(this.#dir)) {
+        if (entry.name.startsWith(prefix) && entry.name.endsWith(".tmp")) {
+          await Deno.remove(`${this.#dir}/${entry.name}`).catch(() => {});
+        }
+      }
+    } catch {
+      // Clean-up only.
     }
   }
 
@@ -439,21 +462,26 @@ export class FileTokenStore implements ArmorTokenStore {
   }
 
   /** This process's holder file name: created locked, then moved in, kept locked. */
-  async #processHolder(): Promise<string> {
+  #processHolder(): Promise<string> {
     const dir = `${this.#dir}/holders`;
-    const existing = await processHolder;
-    if (existing !== undefined && existing.dir === dir) return existing.name;
+    const existing = holders.get(dir);
+    if (existing !== undefined) return existing;
     const made = (async () => {
       await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
       const name = crypto.randomUUID();
       // Locked before it can be seen in the folder: no reader takes it for a dead one.
       const temp = `${this.#dir}/.holder-${name}.tmp`;
       const file = await Deno.open(temp, { read: true, write: true, createNew: true, mode: 0o600 });
-      await file.lock(true);
-      await Deno.rename(temp, `${dir}/${name}`);
-      processHolderFile?.close();
-      processHolderFile = file;
-      // Do not keep the process alive for it; the OS drops the lock when it ends.
+      try {
+        await file.lock(true);
+        await Deno.rename(temp, `${dir}/${name}`);
+      } catch (error) {
+        file.close();
+        await Deno.remove(temp).catch(() => {});
+        throw error;
+      }
+      holderFiles.push(file);
+      ownHolders.add(name);
       const path = `${dir}/${name}`;
       globalThis.addEventListener?.("unload", () => {
         try {
@@ -462,22 +490,35 @@ export class FileTokenStore implements ArmorTokenStore {
           // gone already
         }
       });
-      return { dir, name };
+      await this.#sweepHolders(dir);
+      return name;
     })();
-    processHolder = made;
+    holders.set(dir, made);
+    made.catch(() => holders.delete(dir));
+    return made;
+  }
+
+  /**
+   * Removes the holder files of processes that are gone (their lock is free); a holder is
+   * locked before it is moved into the folder, so a free one is never a live process's.
+   */
+  async #sweepHolders(dir: string): Promise<void> {
     try {
-      return (await made).name;
-    } catch (error) {
-      processHolder = undefined;
-      throw error;
+      let looked = 0;
+      for await (const entry of Deno.readDir(dir)) {
+        if (ownHolders.has(entry.name) || !/^[0-9a-f-]{36}$/.test(entry.name)) continue;
+        if (++looked > 64) break;
+        await this.#holderGone(entry.name);
+      }
+    } catch {
+      // Clean-up only.
     }
   }
 
   /** True when the process that wrote a claim no longer holds its holder file's lock. */
   async #holderGone(holder: string): Promise<boolean> {
     if (!/^[0-9a-f-]{36}$/.test(holder)) return false;
-    const mine = await processHolder?.catch(() => undefined);
-    if (mine?.name === holder) return false;
+    if (ownHolders.has(holder)) return false;
     const path = `${this.#dir}/holders/${holder}`;
     let file: Deno.FsFile;
     try {

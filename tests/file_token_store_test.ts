@@ -192,3 +192,22 @@ Deno.test("file names are the first 128 bits of the key's SHA-256", async () => 
     assert.equal(store.pathOf(key), `/nowhere/${hex.slice(0, 32)}.json`);
   }
 });
+
+Deno.test("what killed writers leave behind is cleaned up by the next writer", async () => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const version = await store.set("k", {}, null);
+  const name = store.pathOf("k").split("/").at(-1)!.slice(0, -5);
+  await Deno.writeTextFile(`${tmp.dir}/.${name}.${crypto.randomUUID()}.tmp`, '{"half');
+  await Deno.mkdir(`${tmp.dir}/holders`, { recursive: true });
+  const dead = crypto.randomUUID();
+  await Deno.writeTextFile(`${tmp.dir}/holders/${dead}`, "");
+  await store.set("k", { claim: { owner: "me", purpose: "renew", until: 1 } }, version);
+  const left: string[] = [];
+  for await (const entry of Deno.readDir(tmp.dir)) left.push(entry.name);
+  assert.ok(!left.some((n) => n.endsWith(".tmp")), left.join(", "));
+  const holders: string[] = [];
+  for await (const entry of Deno.readDir(`${tmp.dir}/holders`)) holders.push(entry.name);
+  assert.equal(holders.length, 1, "only this process's holder is left");
+  assert.notEqual(holders[0], dead);
+});
