@@ -1,13 +1,19 @@
 // armor-auth as a user runs it: real processes against the mock Armor API on loopback.
 
 import assert from "node:assert/strict";
-import { ArmorSession, DEFAULT_BASE_URL } from "../mod.ts";
+import { ArmorSession } from "../mod.ts";
+import { DEFAULT_BASE_URL } from "../src/defaults.ts";
 import { CLI_DEFAULT_BASE_URL } from "../src/cli/_config.ts";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
 import { cli, credentials, lines, PASSWORD, scratch, USER } from "./cli_helpers.ts";
 
 const TOKEN = /^[a-z0-9]{32}$/;
+
+/** The user name in `GET /me`, in either documented shape. */
+function userOf(me: { User?: { UserName: string }[]; user?: { username: string } }): string {
+  return me.User?.[0]?.UserName ?? me.user?.username ?? "";
+}
 
 Deno.test("usage errors print the usage and exit 2", async () => {
   await using tmp = await scratch();
@@ -123,7 +129,7 @@ Deno.test("login, token, status, accounts, use, api, logout", async () => {
 
   const me = await cli(["api", "/me"], { home, env: bare });
   assert.equal(me.code, 0, me.stderr);
-  assert.equal(JSON.parse(me.stdout).User[0].UserName, USER);
+  assert.equal(userOf(JSON.parse(me.stdout)), USER);
   const sent = served.mock.requests.at(-1)!;
   assert.equal(sent.path, "/me");
   assert.equal(sent.headers["authorization"], `FH-AUTH ${issued}`);
@@ -272,7 +278,7 @@ Deno.test("with an API key, api signs each request and token explains there is n
   };
   const me = await cli(["api", "/me"], { home: tmp.home, env });
   assert.equal(me.code, 0, me.stderr);
-  assert.equal(JSON.parse(me.stdout).User[0].UserName, USER);
+  assert.equal(userOf(JSON.parse(me.stdout)), USER);
   assert.match(served.mock.requests.at(-1)!.headers["authorization"], /^ARMOR-PSK /);
   const token = await cli(["token"], { home: tmp.home, env });
   assert.equal(token.code, 1);
