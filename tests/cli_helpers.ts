@@ -102,6 +102,21 @@ export function cliCommand(args: string[], options: CliOptions): Deno.Command {
   });
 }
 
+/** The same invocation as one shell command line (for `script`, which makes a terminal). */
+export function cliCommandLine(args: string[], home: string): string {
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--no-prompt",
+    `--config=${ROOT}deno.json`,
+    ...cliFlags(home),
+    CLI,
+    ...args,
+  ].map(quote).join(" ");
+}
+
 /** Runs one `armor-auth` invocation to its end. */
 export async function cli(args: string[], options: CliOptions): Promise<CliRun> {
   const start = performance.now();

@@ -6,7 +6,16 @@ import { DEFAULT_BASE_URL } from "../src/defaults.ts";
 import { CLI_DEFAULT_BASE_URL } from "../src/cli/_config.ts";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
-import { cli, credentials, lines, PASSWORD, scratch, USER } from "./cli_helpers.ts";
+import {
+  cli,
+  CLI_ENV_NAMES,
+  cliCommandLine,
+  credentials,
+  lines,
+  PASSWORD,
+  scratch,
+  USER,
+} from "./cli_helpers.ts";
 
 const TOKEN = /^[a-z0-9]{32}$/;
 
@@ -323,4 +332,56 @@ Deno.test("a base URL that is not https is refused before anything is sent", asy
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /Bad base URL: baseUrl must use https:/);
   }
+});
+
+Deno.test("on a terminal, login asks for the password without echoing it", async (t) => {
+  const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  if (!hasScript) {
+    console.log("No `script` (util-linux) to make a terminal: the prompt test did not run");
+    return;
+  }
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const inner = cliCommandLine(["login"], tmp.home);
+  const child = new Deno.Command("script", {
+    args: ["-qec", inner, "/dev/null"],
+    env: {
+      ...Object.fromEntries(CLI_ENV_NAMES.filter((n) => n !== "HOME").map((n) => [n, ""])),
+      ARMOR_BASE_URL: served.baseUrl,
+      ARMOR_USERNAME: USER,
+      XDG_CONFIG_HOME: tmp.home,
+      NO_COLOR: "1",
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("Password for")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  assert.match(seen, /Password for demo@example\.com at /);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // raw mode is on
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`${PASSWORD}\r`));
+  await writer.close();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  const status = await child.status;
+  await t.step("logged in", () => {
+    assert.equal(status.code, 0, seen);
+    assert.match(seen, /Logged in to .* as demo@example\.com/);
+    assert.equal(served.mock.count("/auth/authorize"), 1);
+  });
+  await t.step("the password was never shown", () => {
+    assert.ok(!seen.includes(PASSWORD), seen);
+  });
 });
