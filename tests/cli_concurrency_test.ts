@@ -28,6 +28,11 @@ Deno.test("20 token processes at once, no login, credentials in the environment:
   assert.equal(served.mock.count("/auth/token"), 1);
   const tokens = new Set(runs.map((run) => run.stdout));
   assert.deepEqual([...tokens], [`${served.mock.issuedTokens[0]}\n`]);
+  // The one that signs in counts down the approval; the others say they wait for it.
+  const stderr = runs.map((run) => run.stderr).join("");
+  assert.match(stderr, /approve the sign-in \(multi-factor authentication\)/);
+  assert.match(stderr, /Waiting for a sign-in in progress elsewhere/);
+  assert.ok(!stderr.includes(served.mock.issuedTokens[0]) && !stderr.includes(PASSWORD));
 });
 
 Deno.test("20 token processes at once at the renewal point: one reissue", async () => {

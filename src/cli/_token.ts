@@ -10,6 +10,8 @@ import type { ArmorStoredSession } from "../token_store.ts";
 /** How long `token` waits for another process's renewal or login before giving up. */
 const WAIT_MAX_MS = 35_000;
 const POLL_MS = 100;
+/** How often a wait for another process's sign-in is shown on stderr. */
+const NOTICE_EVERY_MS = 10_000;
 /** How long a renewal claim lasts: the call's timeout and a grace. */
 const RENEW_CLAIM_MS = 35_000;
 
@@ -45,6 +47,7 @@ async function renewalDue(token: StoredToken, now: number): Promise<boolean> {
 export async function liveToken(context: Context, key: string): Promise<Found | undefined> {
   const owner = crypto.randomUUID();
   const started = performance.now();
+  let nextNotice = 1_000;
   for (;;) {
     const entry = await context.store.get(key);
     const value = entry?.value;
@@ -60,6 +63,16 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
     if (token === undefined || !(token.expiresAt > now)) {
       // A login in progress elsewhere (another terminal waiting for the phone): wait.
       if (claim?.purpose === "login" && waited < WAIT_MAX_MS) {
+        if (waited >= nextNotice) {
+          nextNotice += NOTICE_EVERY_MS;
+          const left = Math.max(0, Math.round((claim.until - now) / 1000));
+          console.error(
+            "Waiting for a sign-in in progress elsewhere (it may wait for a multi-factor " +
+              `approval): at most ${Math.floor(left / 60)}:${
+                String(left % 60).padStart(2, "0")
+              } left`,
+          );
+        }
         await sleep(POLL_MS);
         continue;
       }
