@@ -387,41 +387,37 @@ export class FileTokenStore implements ArmorTokenStore {
    */
   #read(name: string, key: string | undefined): FileRecord | undefined {
     const path = `${this.#dir}/${name}.json`;
-    let file: Deno.FsFile;
+    let info: Deno.FileInfo;
     try {
-      file = Deno.openSync(path, { read: true });
+      info = Deno.statSync(path);
     } catch (error) {
       if (notFound(error)) return undefined;
       throw error;
     }
+    if (!info.isFile) {
+      this.#warn(`Ignoring ${path}: not a regular file`);
+      return undefined;
+    }
+    if (info.size > MAX_FILE_BYTES) {
+      this.#warn(`Ignoring ${path}: larger than 4 MiB, not a token file; log in again`);
+      return undefined;
+    }
+    if (info.mode !== null && (info.mode & 0o077) !== 0) {
+      // Readable by others: put it right before anything else reads it.
+      try {
+        Deno.chmodSync(path, 0o600);
+      } catch {
+        // reported below either way
+      }
+      this.#warn(`Made ${path} private (mode 0600): it was readable by others`);
+    }
     let text: string;
     try {
-      const info = file.statSync();
-      if (!info.isFile) {
-        this.#warn(`Ignoring ${path}: not a regular file`);
-        return undefined;
-      }
-      if (info.size > MAX_FILE_BYTES) {
-        this.#warn(`Ignoring ${path}: larger than 4 MiB, not a token file; log in again`);
-        return undefined;
-      }
-      if (info.mode !== null && (info.mode & 0o077) !== 0) {
-        // Readable by others: put it right before anything else reads it.
-        try {
-          Deno.chmodSync(path, 0o600);
-        } catch {
-          // reported below either way
-        }
-        this.#warn(`Made ${path} private (mode 0600): it was readable by others`);
-      }
-      const bytes = readAllSync(file);
-      if (bytes === undefined) {
-        this.#warn(`Ignoring ${path}: larger than 4 MiB, not a token file; log in again`);
-        return undefined;
-      }
-      text = decoder.decode(bytes);
-    } finally {
-      file.close();
+      // A rename may replace the file between the two calls: either one is whole.
+      text = decoder.decode(Deno.readFileSync(path));
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
     }
     let record: unknown;
     try {
@@ -550,29 +546,8 @@ export class FileTokenStore implements ArmorTokenStore {
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
-/** The file's bytes, or `undefined` when it is larger than 4 MiB. */
-function readAllSync(file: Deno.FsFile): Uint8Array | undefined {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const buffer = new Uint8Array(16_384);
-  for (;;) {
-    const n = file.readSync(buffer);
-    if (n === null || n === 0) break;
-    chunks.push(buffer.slice(0, n));
-    size += n;
-    if (size > MAX_FILE_BYTES) return undefined;
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
-const K = new Uint32Array([
+/** SHA-256 round constants. */
+const K = [
   0x428a2f98,
   0x71374491,
   0xb5c0fbcf,
@@ -637,58 +612,54 @@ const K = new Uint32Array([
   0xa4506ceb,
   0xbef9a3f7,
   0xc67178f2,
-]);
-
+];
 /** SHA-256 (FIPS 180-4) of `data`, in hex; the tests check file names against WebCrypto. */
 function sha256Hex(data: Uint8Array): string {
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 2 ** 32));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
-  const h = new Uint32Array([
-    0x6a09e667,
-    0xbb67ae85,
-    0x3c6ef372,
-    0xa54ff53a,
-    0x510e527f,
-    0x9b05688c,
-    0x1f83d9ab,
-    0x5be0cd19,
-  ]);
-  const w = new Uint32Array(64);
-  const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-  for (let offset = 0; offset < padded.length; offset += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(offset + i * 4);
-    for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    let [a, b, c, d, e, f, g, hh] = h;
+  const n = data.length;
+  const blocks = ((n + 9 + 63) >> 6) << 4; // words
+  const m = new Int32Array(blocks);
+  for (let i = 0; i < n; i++) m[i >> 2] |= data[i] << (24 - ((i & 3) << 3));
+  m[n >> 2] |= 0x80 << (24 - ((n & 3) << 3));
+  m[blocks - 2] = Math.floor(n / 0x20000000);
+  m[blocks - 1] = n << 3;
+  let h0 = 0x6a09e667, h1 = 0xbb67ae85 | 0, h2 = 0x3c6ef372, h3 = 0xa54ff53a | 0;
+  let h4 = 0x510e527f, h5 = 0x9b05688c | 0, h6 = 0x1f83d9ab, h7 = 0x5be0cd19;
+  const w = new Int32Array(64);
+  for (let o = 0; o < blocks; o += 16) {
+    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
     for (let i = 0; i < 64; i++) {
-      const t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] +
-        w[i];
-      const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      hh = g;
+      let x: number;
+      if (i < 16) x = m[o + i];
+      else {
+        const u = w[i - 15], v = w[i - 2];
+        x = (((u >>> 7) | (u << 25)) ^ ((u >>> 18) | (u << 14)) ^ (u >>> 3)) + w[i - 7] +
+          (((v >>> 17) | (v << 15)) ^ ((v >>> 19) | (v << 13)) ^ (v >>> 10)) + w[i - 16];
+      }
+      w[i] = x;
+      const t1 =
+        h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
+          ((e & f) ^ (~e & g)) + K[i] + x | 0;
+      const t2 = (((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
+          ((a & b) ^ (a & c) ^ (b & c)) | 0;
+      h = g;
       g = f;
       f = e;
-      e = (d + t1) >>> 0;
+      e = d + t1 | 0;
       d = c;
       c = b;
       b = a;
-      a = (t1 + t2) >>> 0;
+      a = t1 + t2 | 0;
     }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-    h[5] += f;
-    h[6] += g;
-    h[7] += hh;
+    h0 = h0 + a | 0;
+    h1 = h1 + b | 0;
+    h2 = h2 + c | 0;
+    h3 = h3 + d | 0;
+    h4 = h4 + e | 0;
+    h5 = h5 + f | 0;
+    h6 = h6 + g | 0;
+    h7 = h7 + h | 0;
   }
-  return Array.from(h, (word) => word.toString(16).padStart(8, "0")).join("");
+  let out = "";
+  for (const x of [h0, h1, h2, h3, h4, h5, h6, h7]) out += (x >>> 0).toString(16).padStart(8, "0");
+  return out;
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { ArmorSession } from "../mod.ts";
 import { DEFAULT_BASE_URL } from "../src/defaults.ts";
-import { CLI_DEFAULT_BASE_URL } from "../src/cli/_config.ts";
+import { CLI_DEFAULT_BASE_URL } from "../src/cli/_core.ts";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
 import {

@@ -1,10 +1,17 @@
 // The commands other than `token`: login, api, status, accounts, use, logout.
 
-import { CliError, type Parsed, UsageError } from "./_args.ts";
-import { apiKeyFromEnv, type Context, env, NOT_LOGGED_IN } from "./_config.ts";
+import {
+  apiKeyFromEnv,
+  CliError,
+  type Context,
+  env,
+  liveToken,
+  NOT_LOGGED_IN,
+  type Parsed,
+  UsageError,
+} from "./_core.ts";
 import { logIn, loginFailure } from "./_login.ts";
 import { promptSecret } from "./_prompt.ts";
-import { liveToken } from "./_token.ts";
 import { ArmorSession } from "../armor_session.ts";
 import type { ArmorAccount, ArmorIdentity } from "../identity.ts";
 

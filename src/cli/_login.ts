@@ -1,8 +1,7 @@
 // Logging in from the command line: `ArmorSession.connect` on the file store, with the
 // multi-factor wait shown on stderr, and a refusal turned into one line.
 
-import { CliError } from "./_args.ts";
-import type { Context } from "./_config.ts";
+import { CliError, type Context } from "./_core.ts";
 import { ArmorSession } from "../armor_session.ts";
 import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "../defaults.ts";
 import { ArmorApiError } from "../errors.ts";

@@ -1,6 +1,6 @@
 // Reading a password from the terminal without echoing it: raw mode, byte by byte.
 
-import { CliError } from "./_args.ts";
+import { CliError } from "./_core.ts";
 
 /** Asks for a secret on the terminal; nothing typed is shown. */
 export async function promptSecret(question: string): Promise<string> {

@@ -26,9 +26,15 @@
  * @module
  */
 
-import { CliError, parseArgs, type Parsed, USAGE, UsageError } from "./_args.ts";
-import { Context } from "./_config.ts";
-import { tokenCommand } from "./_token.ts";
+import {
+  CliError,
+  Context,
+  parseArgs,
+  type Parsed,
+  tokenCommand,
+  USAGE,
+  UsageError,
+} from "./_core.ts";
 
 /**
  * Runs one `armor-auth` command, writing its answer to stdout and everything else to
