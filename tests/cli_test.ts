@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { ArmorSession } from "../mod.ts";
 import { DEFAULT_BASE_URL } from "../src/defaults.ts";
-import { CLI_DEFAULT_BASE_URL } from "../src/cli/_core.ts";
+import { CLI_DEFAULT_BASE_URL, serverKeyOf } from "../src/cli/_core.ts";
+import { checkBaseUrl } from "../src/_validate.ts";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
 import {
@@ -384,4 +385,40 @@ Deno.test("on a terminal, login asks for the password without echoing it", async
   await t.step("the password was never shown", () => {
     assert.ok(!seen.includes(PASSWORD), seen);
   });
+});
+
+Deno.test("the store key's server part is the base URL as the library normalizes it", () => {
+  for (
+    const base of [
+      "https://api.armor.com",
+      "https://api.armor.com/",
+      "https://API.Armor.com",
+      "https://api.armor.com:443",
+      "https://api.armor.com:0443/x",
+      "https://api.armor.com:8443",
+      "https://api.armor.com/v1/",
+      "https://api.armor.com/a/./b/../c",
+      "https://api.armor.com/%7Euser",
+      "https://xn--bcher-kva.example/",
+      "https://bücher.example",
+      "http://127.0.0.1:46521",
+      "http://127.0.0.1:80",
+      "http://localhost/",
+      "http://[::1]:8080",
+      "https://1.2.3.4:65535/",
+      "https://a.b/c_d~e-f",
+      "https://010.1.1.1/",
+      "https://0x7f.1",
+      "https://a.1",
+    ]
+  ) {
+    let expected: string | undefined;
+    try {
+      expected = checkBaseUrl(base).href;
+    } catch {
+      assert.throws(() => serverKeyOf(base), base); // not a URL at all
+      continue;
+    }
+    assert.equal(serverKeyOf(base), expected, base);
+  }
 });
