@@ -422,3 +422,29 @@ Deno.test("the store key's server part is the base URL as the library normalizes
     assert.equal(serverKeyOf(base), expected, base);
   }
 });
+
+Deno.test("a stored token of the wrong shape is never printed", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const now = Date.now();
+  for (
+    const token of [
+      { accessToken: "0123456789abcdef0123456789abcdef\nX", issuedAt: now, expiresAt: now + 9e5 },
+      { accessToken: "0123456789abcdef0123456789abcdef", issuedAt: now, expiresAt: "later" },
+      { accessToken: "0123456789ABCDEF0123456789ABCDEF", issuedAt: now, expiresAt: now + 9e5 },
+    ]
+  ) {
+    const entry = await store.get(key);
+    await store.set(
+      key,
+      { server: served.url.href, username: USER, token: token as never },
+      entry?.version ?? null,
+    );
+    const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /Not logged in/);
+  }
+});

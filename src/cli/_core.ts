@@ -386,6 +386,13 @@ function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
   return rest;
 }
 
+/** True for a stored token of the shape this module writes. */
+function wellFormed(token: unknown): token is StoredToken {
+  const t = token as Partial<StoredToken> | undefined;
+  return typeof t?.accessToken === "string" && /^[a-z0-9]{32}$/.test(t.accessToken) &&
+    Number.isFinite(t.issuedAt) && Number.isFinite(t.expiresAt) && t.expiresAt! > t.issuedAt!;
+}
+
 /**
  * Whether a token is due for renewal, by the rule in renewal.ts; that module is loaded
  * only near the due point (two thirds of the session left), off the hot path.
@@ -411,7 +418,8 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
     if (value === undefined || entry === undefined) return undefined;
     if (value.server !== undefined && value.server !== context.server) return undefined;
     const now = Date.now();
-    const token = value.token;
+    // Only a token of the shape Armor issues, with real times, is ever printed.
+    const token = wellFormed(value.token) ? value.token : undefined;
     const claim = value.claim !== undefined && value.claim.owner !== owner &&
         value.claim.until > now
       ? value.claim
