@@ -46,6 +46,11 @@ function describeAccount(account: ArmorAccount | undefined, id: number): string 
 async function login(context: Context): Promise<number> {
   const username = context.flagUser;
   if (username === undefined) {
+    if (apiKeyFromEnv() !== undefined) {
+      throw new CliError(
+        "An API key needs no login: armor-auth api signs each request with ARMOR_API_KEY_ID",
+      );
+    }
     throw new CliError("Missing user name: set ARMOR_USERNAME or pass --username");
   }
   let password = env("ARMOR_PASSWORD");
