@@ -128,12 +128,14 @@ Deno.test("200 invocations with random kills: the file is never corrupt, and the
       }
       await child.output();
       clearTimeout(id);
-      // The file is absent or whole at every moment.
-      try {
-        JSON.parse(await Deno.readTextFile(path));
-        reads++;
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      // The files are absent or whole at every moment.
+      for (const file of [path, `${tmp.dir}/settings.json`]) {
+        try {
+          JSON.parse(await Deno.readTextFile(file));
+          reads++;
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
       }
     }
   };

@@ -305,12 +305,21 @@ export class Context {
       this.#settings = undefined;
       const settings = this.settings();
       change(settings);
+      // Temporary files are written under this lock: any left now is a killed writer's.
+      for await (const entry of Deno.readDir(dir)) {
+        if (entry.name.startsWith(".settings.") && entry.name.endsWith(".tmp")) {
+          await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+        }
+      }
       const temp = `${dir}/.settings.${crypto.randomUUID()}.tmp`;
       const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
       try {
-        await file.write(
-          new TextEncoder().encode(JSON.stringify({ format: SETTINGS_FORMAT, ...settings })),
+        const bytes = new TextEncoder().encode(
+          JSON.stringify({ format: SETTINGS_FORMAT, ...settings }),
         );
+        for (let written = 0; written < bytes.length;) {
+          written += await file.write(bytes.subarray(written));
+        }
         await file.sync();
       } finally {
         file.close();
