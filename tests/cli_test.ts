@@ -184,6 +184,15 @@ Deno.test("login, token, status, accounts, use, api, logout", async () => {
   assert.deepEqual(await new FileTokenStore({ dir: tmp.dir }).keys(), []);
   // Only the one login was ever made.
   assert.equal(served.mock.count("/auth/authorize"), 1);
+  // No secret on stderr, ever; the token on stdout only where it was asked for.
+  const all = [login, token, header, status, accounts, bad, use, me, other, missing, posted];
+  for (const run of [...all, fromStdin, getWithBody, logout, after]) {
+    assert.ok(!run.stderr.includes(issued), run.stderr);
+    assert.ok(!run.stderr.includes(PASSWORD), run.stderr);
+  }
+  for (const run of [login, status, accounts, use, me, other, logout]) {
+    assert.ok(!run.stdout.includes(issued));
+  }
 });
 
 Deno.test("the folder is 0700 and the files 0600; the file holds no password", async () => {
