@@ -457,3 +457,41 @@ Deno.test("a stored token of the wrong shape is never printed", async () => {
     assert.match(run.stderr, /Not logged in/);
   }
 });
+
+Deno.test("api pretty-prints JSON on a terminal and passes it through otherwise", async () => {
+  const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  if (!hasScript) {
+    console.log("No `script` (util-linux) to make a terminal: the pretty-print test did not run");
+    return;
+  }
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const piped = await cli(["api", "/accounts"], {
+    home: tmp.home,
+    env: { ARMOR_BASE_URL: served.baseUrl },
+  });
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(lines(piped.stdout).length, 1, "as it came: one line");
+  const output = await new Deno.Command("script", {
+    args: ["-qec", cliCommandLine(["api", "/accounts"], tmp.home), "/dev/null"],
+    env: {
+      ...Object.fromEntries(CLI_ENV_NAMES.filter((n) => n !== "HOME").map((n) => [n, ""])),
+      ARMOR_BASE_URL: served.baseUrl,
+      XDG_CONFIG_HOME: tmp.home,
+      NO_COLOR: "1",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, text);
+  assert.match(text, /^\[\r?\n {2}\{\r?\n {4}"id": 1001,/);
+  assert.deepEqual(JSON.parse(text.replaceAll("\r", "")), JSON.parse(piped.stdout));
+});
