@@ -97,7 +97,10 @@ export function defaultFileStoreDir(): string {
     }
   };
   const config = env("XDG_CONFIG_HOME");
-  if (config !== undefined && config.startsWith("/")) return `${config}/${FILE_STORE_FOLDER}`;
+  // XDG: a relative value is ignored. Absolute: /..., or C:\... and \\server\... on Windows.
+  if (config !== undefined && /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(config)) {
+    return `${config}/${FILE_STORE_FOLDER}`;
+  }
   const home = env("HOME") ?? env("USERPROFILE");
   if (home === undefined) {
     throw new Error(

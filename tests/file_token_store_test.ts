@@ -211,3 +211,25 @@ Deno.test("what killed writers leave behind is cleaned up by the next writer", a
   assert.equal(holders.length, 1, "only this process's holder is left");
   assert.notEqual(holders[0], dead);
 });
+
+Deno.test("the default folder: $XDG_CONFIG_HOME when absolute, else ~/.config", async () => {
+  const script = `
+    import { defaultFileStoreDir } from ${JSON.stringify(MODULE)};
+    console.log(defaultFileStoreDir());`;
+  const run = async (env: Record<string, string>) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", script],
+      clearEnv: true,
+      env: { ...env, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(output.stdout).trim();
+  };
+  assert.equal(await run({ HOME: "/home/u", XDG_CONFIG_HOME: "/x/cfg" }), "/x/cfg/armor-api-auth");
+  assert.equal(
+    await run({ HOME: "/home/u", XDG_CONFIG_HOME: "rel/cfg" }),
+    "/home/u/.config/armor-api-auth",
+  );
+  assert.equal(await run({ HOME: "/home/u" }), "/home/u/.config/armor-api-auth");
+});
