@@ -20,6 +20,11 @@ const SCRIPTS: { id: number; file: string; permissions: string[] }[] = [
   { id: 6, file: "psk_sign.ts", permissions: [] },
   { id: 7, file: "session_fetch_key.ts", permissions: [...NET, "--allow-run", "--allow-read"] },
   {
+    id: 8,
+    file: "cli_token.ts",
+    permissions: [...NET, "--allow-run", "--allow-read", "--allow-write=.tmp"],
+  },
+  {
     id: 9,
     file: "redis_store.ts",
     permissions: [

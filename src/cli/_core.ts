@@ -1,0 +1,575 @@
+// The command line's core, in one module because `armor-auth token` loads it on every call
+// (each module costs a start-up a few tenths of a millisecond): the words (commands,
+// flags, usage), where the state lives (the environment, the file store, the settings
+// file beside it), and `token` itself. A valid stored token is printed after one file
+// read with nothing else loaded; a token due for renewal is reissued once between all the
+// processes that want it (a renewal claim in the store); with no login but credentials in
+// the environment, `token` logs in (one login between all the processes at once). The
+// other commands are loaded only when asked for.
+
+import { FileTokenStore } from "../file_token_store.ts";
+import type { ArmorStoredSession } from "../token_store.ts";
+
+// ---- The words: commands, flags, usage ----
+
+/** The usage, printed for `--help` and (on stderr) for a usage error. */
+export const USAGE = `armor-auth: sign in to the Armor API once, then serve tokens and API calls
+
+Usage:
+  armor-auth login [--username <name>]    Sign in (password from ARMOR_PASSWORD or a prompt)
+  armor-auth token [--header | --json]    Print a valid token, renewing it first when due
+  armor-auth api <path> [-X <method>] [-d <body> | -d @<file> | -d @-] [--account <id>]
+                                          Call the API; the response body goes to stdout
+  armor-auth status                       Who is logged in, to which server, until when
+  armor-auth accounts                     List the accounts of the login
+  armor-auth use <account id>             Set the default account (X-Account-Context)
+  armor-auth logout                       Remove the login from this machine
+
+Flags for every command:
+  --username <name>    The Armor user (else ARMOR_USERNAME, else the last login)
+  --base-url <url>     The server (else ARMOR_BASE_URL, else https://api.armor.com)
+  -h, --help           Show this help
+
+Environment: ARMOR_USERNAME, ARMOR_PASSWORD, ARMOR_BASE_URL, ARMOR_ACCOUNT_ID,
+ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY (an API key signs each request instead).
+The login is kept in $XDG_CONFIG_HOME/armor-api-auth (else ~/.config/armor-api-auth).
+`;
+
+/** A usage error: exit code 2, with the usage. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** A failure to report in one line: exit code 1 (or `exitCode`). */
+export class CliError extends Error {
+  override name = "CliError";
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** The parsed command line. */
+export interface Parsed {
+  command: string;
+  positionals: string[];
+  flags: {
+    username?: string;
+    baseUrl?: string;
+    header?: boolean;
+    json?: boolean;
+    method?: string;
+    data?: string;
+    account?: string;
+    help?: boolean;
+  };
+}
+
+const COMMANDS = new Set(["login", "token", "api", "status", "accounts", "use", "logout", "help"]);
+
+/** Flags with a value, by spelling, and the commands that take them (`*`: every one). */
+const VALUED: Record<string, { name: keyof Parsed["flags"]; commands: string[] }> = {
+  "--username": { name: "username", commands: ["*"] },
+  "--base-url": { name: "baseUrl", commands: ["*"] },
+  "-X": { name: "method", commands: ["api"] },
+  "--method": { name: "method", commands: ["api"] },
+  "-d": { name: "data", commands: ["api"] },
+  "--data": { name: "data", commands: ["api"] },
+  "--account": { name: "account", commands: ["api"] },
+};
+
+const SWITCHES: Record<string, { name: keyof Parsed["flags"]; commands: string[] }> = {
+  "--header": { name: "header", commands: ["token"] },
+  "--json": { name: "json", commands: ["token"] },
+  "--help": { name: "help", commands: ["*"] },
+  "-h": { name: "help", commands: ["*"] },
+};
+
+/** How many positionals each command takes. */
+const POSITIONALS: Record<string, number> = {
+  login: 0,
+  token: 0,
+  api: 1,
+  status: 0,
+  accounts: 0,
+  use: 1,
+  logout: 0,
+  help: 0,
+};
+
+function allowed(commands: string[], command: string): boolean {
+  return commands.includes("*") || commands.includes(command);
+}
+
+/**
+ * Parses the arguments.
+ *
+ * @throws {UsageError} An unknown command or flag, a missing value, a wrong count of
+ *   arguments.
+ */
+export function parseArgs(args: readonly string[]): Parsed {
+  const words = [...args];
+  const flags: Parsed["flags"] = {};
+  const positionals: string[] = [];
+  let command: string | undefined;
+  const later: { flag: string; commands: string[] }[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === "--") {
+      positionals.push(...words.slice(i + 1));
+      break;
+    }
+    if (word.startsWith("-") && word !== "-") {
+      const eq = word.startsWith("--") ? word.indexOf("=") : -1;
+      const flag = eq === -1 ? word : word.slice(0, eq);
+      const valued = VALUED[flag];
+      const toggle = SWITCHES[flag];
+      if (valued !== undefined) {
+        let value: string | undefined;
+        if (eq !== -1) value = word.slice(eq + 1);
+        else if (i + 1 < words.length) value = words[++i];
+        if (value === undefined) throw new UsageError(`${flag} needs a value`);
+        (flags as Record<string, unknown>)[valued.name] = value;
+        later.push({ flag, commands: valued.commands });
+        continue;
+      }
+      if (toggle !== undefined && eq === -1) {
+        (flags as Record<string, unknown>)[toggle.name] = true;
+        later.push({ flag, commands: toggle.commands });
+        continue;
+      }
+      if (flag === "--password") {
+        throw new UsageError(
+          "A password is never taken as an argument: set ARMOR_PASSWORD or answer the prompt",
+        );
+      }
+      throw new UsageError(`Unknown flag ${flag}`);
+    }
+    if (command === undefined) {
+      if (!COMMANDS.has(word)) throw new UsageError(`Unknown command ${JSON.stringify(word)}`);
+      command = word;
+    } else {
+      positionals.push(word);
+    }
+  }
+  if (command === undefined) {
+    if (flags.help) return { command: "help", positionals, flags };
+    throw new UsageError("No command given");
+  }
+  for (const { flag, commands } of later) {
+    if (!allowed(commands, command)) throw new UsageError(`${command} takes no ${flag} flag`);
+  }
+  if (flags.header && flags.json) throw new UsageError("Give --header or --json, not both");
+  if (!flags.help && positionals.length !== POSITIONALS[command]) {
+    throw new UsageError(
+      POSITIONALS[command] === 0
+        ? `${command} takes no arguments`
+        : `${command} takes exactly ${POSITIONALS[command]} argument`,
+    );
+  }
+  return { command, positionals, flags };
+}
+
+// ---- The state: environment, store, settings ----
+
+/**
+ * `DEFAULT_BASE_URL` of defaults.ts, written out so that `token`'s hot path loads one
+ * module less (tests/cli_test.ts checks they agree).
+ */
+export const CLI_DEFAULT_BASE_URL = "https://api.armor.com";
+
+/**
+ * A plain base URL (`https://host[:port][/path]`, or `http://` on 127.0.0.1 or localhost),
+ * whose `href` is itself plus a final slash: the common case, read without building a URL
+ * (the first `new URL` costs a fifth of a millisecond at start-up).
+ */
+const PLAIN_BASE =
+  /^(?:https:\/\/(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*(?::(?!443(?:\/|$))[1-9][0-9]{0,3})?|http:\/\/(?:127\.0\.0\.1|localhost)(?::(?!80(?:\/|$))[1-9][0-9]{0,3})?)(?:\/[A-Za-z0-9_~-]+)*\/?$/;
+
+/**
+ * The base URL as `checkBaseUrl` normalizes it (its `href`, ending with a slash): the
+ * server part of a store key.
+ */
+export function serverKeyOf(base: string): string {
+  if (PLAIN_BASE.test(base)) return base.endsWith("/") ? base : `${base}/`;
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new CliError("Bad base URL: use e.g. https://api.armor.com", 2);
+  }
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return url.href;
+}
+
+/** Writes a line to stdout, whole. */
+export function printLine(text: string): void {
+  const bytes = new TextEncoder().encode(`${text}\n`);
+  for (let written = 0; written < bytes.length;) {
+    written += Deno.stdout.writeSync(bytes.subarray(written));
+  }
+}
+
+/** Reads a variable; unset, empty, or not permitted all read as `undefined`. */
+export function env(name: string): string | undefined {
+  try {
+    const value = Deno.env.get(name);
+    return value === undefined || value === "" ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `settings.json` holds. */
+export interface Settings {
+  /** The last user logged in, by server. */
+  users: Record<string, string>;
+  /** The default account, by store key. */
+  accounts: Record<string, number>;
+}
+
+const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
+
+/** The resolved server, user and store of one invocation. */
+export class Context {
+  readonly server: string;
+  readonly store: FileTokenStore;
+  readonly flagUser?: string;
+  readonly #base: string;
+  #settings?: Settings;
+
+  constructor(flags: { baseUrl?: string; username?: string }) {
+    const base = flags.baseUrl ?? env("ARMOR_BASE_URL") ?? CLI_DEFAULT_BASE_URL;
+    // The key's form only (as `checkBaseUrl` normalizes it); checkServer() checks the rules
+    // before anything is sent: reading a file needs no more.
+    this.#base = base;
+    this.server = serverKeyOf(base);
+    this.flagUser = flags.username ?? env("ARMOR_USERNAME");
+    try {
+      this.store = new FileTokenStore({ warn: (message) => console.error(`Warning: ${message}`) });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  }
+
+  /** Checks the base URL as the library does (https, or http on loopback) before a call. */
+  async checkServer(): Promise<void> {
+    const { checkBaseUrl } = await import("../_validate.ts");
+    try {
+      checkBaseUrl(this.#base);
+    } catch (error) {
+      throw new CliError(`Bad base URL: ${(error as Error).message}`, 2);
+    }
+  }
+
+  /** The store key of a user's login on this server, as `ArmorSession.connect` makes it. */
+  keyOf(username: string): string {
+    return `${this.server}#${username}`;
+  }
+
+  /** The settings; empty when the file is missing or unreadable. */
+  settings(): Settings {
+    if (this.#settings !== undefined) return this.#settings;
+    const empty: Settings = { users: {}, accounts: {} };
+    try {
+      const parsed = JSON.parse(Deno.readTextFileSync(`${this.store.dir}/settings.json`));
+      if (
+        parsed?.format === SETTINGS_FORMAT && typeof parsed.users === "object" &&
+        typeof parsed.accounts === "object"
+      ) {
+        this.#settings = { users: { ...parsed.users }, accounts: { ...parsed.accounts } };
+      } else {
+        console.error("Warning: ignoring settings.json: not an armor-auth settings file");
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        console.error("Warning: ignoring settings.json: it cannot be read or parsed");
+      }
+    }
+    return this.#settings ??= empty;
+  }
+
+  /** Changes the settings under the store folder's settings lock, atomically. */
+  async updateSettings(change: (settings: Settings) => void): Promise<void> {
+    const dir = this.store.dir;
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const lock = await Deno.open(`${dir}/settings.lock`, {
+      read: true,
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+    try {
+      await lock.lock(true);
+      this.#settings = undefined;
+      const settings = this.settings();
+      change(settings);
+      // Temporary files are written under this lock: any left now is a killed writer's.
+      for await (const entry of Deno.readDir(dir)) {
+        if (entry.name.startsWith(".settings.") && entry.name.endsWith(".tmp")) {
+          await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+        }
+      }
+      const temp = `${dir}/.settings.${crypto.randomUUID()}.tmp`;
+      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+      try {
+        const bytes = new TextEncoder().encode(
+          JSON.stringify({ format: SETTINGS_FORMAT, ...settings }),
+        );
+        for (let written = 0; written < bytes.length;) {
+          written += await file.write(bytes.subarray(written));
+        }
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await Deno.rename(temp, `${dir}/settings.json`);
+    } finally {
+      lock.close();
+    }
+  }
+
+  /**
+   * The user to act for: `--username`, else `ARMOR_USERNAME`, else the last login on this
+   * server, else the only login of this server in the store; `undefined` for none.
+   */
+  async user(): Promise<string | undefined> {
+    if (this.flagUser !== undefined) return this.flagUser;
+    const last = this.settings().users[this.server];
+    if (typeof last === "string") return last;
+    const prefix = `${this.server}#`;
+    const keys = (await this.store.keys()).filter((key) => key.startsWith(prefix));
+    return keys.length === 1 ? keys[0].slice(prefix.length) : undefined;
+  }
+
+  /** The default account: `use`, else `ARMOR_ACCOUNT_ID`; `undefined` for the first. */
+  account(username: string): number | undefined {
+    const chosen = this.settings().accounts[this.keyOf(username)];
+    if (Number.isSafeInteger(chosen) && chosen > 0) return chosen;
+    const fromEnv = env("ARMOR_ACCOUNT_ID");
+    if (fromEnv === undefined) return undefined;
+    const id = Number(fromEnv);
+    if (!Number.isSafeInteger(id) || id <= 0) {
+      throw new CliError("ARMOR_ACCOUNT_ID must be a positive integer account id");
+    }
+    return id;
+  }
+}
+
+/** The API key from the environment, if both halves are set. */
+export function apiKeyFromEnv(): { id: string; secret: string } | undefined {
+  const id = env("ARMOR_API_KEY_ID");
+  const secret = env("ARMOR_API_SECRET_KEY");
+  if (id === undefined && secret === undefined) return undefined;
+  if (id === undefined || secret === undefined) {
+    throw new CliError("Set both ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY to use an API key");
+  }
+  return { id, secret };
+}
+
+/** The not-logged-in line. */
+export const NOT_LOGGED_IN = "Not logged in: run armor-auth login";
+
+// ---- `armor-auth token` ----
+
+/** How long `token` waits for another process's renewal or login before giving up. */
+const WAIT_MAX_MS = 35_000;
+const POLL_MS = 100;
+/** How often a wait for another process's sign-in is shown on stderr. */
+const NOTICE_EVERY_MS = 10_000;
+/** How long a renewal claim lasts: the call's timeout and a grace. */
+const RENEW_CLAIM_MS = 35_000;
+
+type StoredToken = NonNullable<ArmorStoredSession["token"]>;
+
+interface Found {
+  value: ArmorStoredSession;
+  token: StoredToken;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
+  const { claim: _claim, ...rest } = value;
+  return rest;
+}
+
+/** True for a stored token of the shape this module writes. */
+function wellFormed(token: unknown): token is StoredToken {
+  const t = token as Partial<StoredToken> | undefined;
+  return typeof t?.accessToken === "string" && /^[a-z0-9]{32}$/.test(t.accessToken) &&
+    Number.isFinite(t.issuedAt) && Number.isFinite(t.expiresAt) && t.expiresAt! > t.issuedAt!;
+}
+
+/**
+ * Whether a token is due for renewal, by the rule in renewal.ts; that module is loaded
+ * only near the due point (two thirds of the session left), off the hot path.
+ */
+async function renewalDue(token: StoredToken, now: number): Promise<boolean> {
+  const length = token.expiresAt - token.issuedAt;
+  if (now < token.issuedAt + length * 0.3) return false; // well before a third of it
+  const { renewAt } = await import("../renewal.ts");
+  return now >= renewAt(token.issuedAt, length);
+}
+
+/**
+ * The stored live token of a login, renewed first when due (once between every process
+ * that asks); `undefined` when there is no live login.
+ */
+export async function liveToken(context: Context, key: string): Promise<Found | undefined> {
+  let owner: string | undefined; // drawn when this process claims a renewal
+  const started = performance.now();
+  let nextNotice = 1_000;
+  for (;;) {
+    const entry = await context.store.get(key);
+    const value = entry?.value;
+    if (value === undefined || entry === undefined) return undefined;
+    if (value.server !== undefined && value.server !== context.server) return undefined;
+    const now = Date.now();
+    // Only a token of the shape Armor issues, with real times, is ever printed.
+    const token = wellFormed(value.token) ? value.token : undefined;
+    const claim = value.claim !== undefined && value.claim.owner !== owner &&
+        value.claim.until > now
+      ? value.claim
+      : undefined;
+    const waited = performance.now() - started;
+    if (token === undefined || !(token.expiresAt > now)) {
+      // A login in progress elsewhere (another terminal waiting for the phone): wait.
+      if (claim?.purpose === "login" && waited < WAIT_MAX_MS) {
+        if (waited >= nextNotice) {
+          nextNotice += NOTICE_EVERY_MS;
+          const left = Math.max(0, Math.round((claim.until - now) / 1000));
+          console.error(
+            "Waiting for a sign-in in progress elsewhere (it may wait for a multi-factor " +
+              `approval): at most ${Math.floor(left / 60)}:${
+                String(left % 60).padStart(2, "0")
+              } left`,
+          );
+        }
+        await sleep(POLL_MS);
+        continue;
+      }
+      return undefined;
+    }
+    if (!await renewalDue(token, now)) return { value, token };
+    if (claim !== undefined) {
+      // Another process is renewing: wait for its token, within reason.
+      if (waited < WAIT_MAX_MS) {
+        await sleep(POLL_MS);
+        continue;
+      }
+      return { value, token };
+    }
+    const claimed = await context.store.set(
+      key,
+      {
+        ...value,
+        claim: {
+          owner: owner ??= crypto.randomUUID(),
+          purpose: "renew",
+          until: now + RENEW_CLAIM_MS,
+        },
+      },
+      entry.version,
+    );
+    if (claimed === null) {
+      await sleep(10 + Math.random() * 20);
+      continue;
+    }
+    await context.checkServer();
+    return await reissue(context, key, value, token, claimed);
+  }
+}
+
+/** Reissues the token under this process's renewal claim and stores the new one. */
+async function reissue(
+  context: Context,
+  key: string,
+  value: ArmorStoredSession,
+  token: StoredToken,
+  claimed: string,
+): Promise<Found | undefined> {
+  const { updateArmorApiToken } = await import("../update_armor_api_token.ts");
+  let fresh;
+  try {
+    fresh = await updateArmorApiToken(token.accessToken, { baseUrl: context.server });
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    const rest = withoutClaim(value);
+    if (status === 401) {
+      // The API no longer takes it: drop it, so nobody else tries it.
+      const { token: _token, ...noToken } = rest;
+      await context.store.set(key, noToken, claimed).catch(() => null);
+      return undefined;
+    }
+    await context.store.set(key, rest, claimed).catch(() => null);
+    console.error(
+      `Warning: could not renew the token (${(error as Error).message}); it stays valid until ${
+        new Date(token.expiresAt).toISOString()
+      }`,
+    );
+    return { value: rest, token };
+  }
+  const next: StoredToken = {
+    accessToken: fresh.access_token,
+    issuedAt: fresh.issuedAt.getTime(),
+    expiresAt: fresh.expiresAt.getTime(),
+  };
+  const stored = { ...withoutClaim(value), token: next };
+  // If the claim was lost meanwhile, this token is still good for this process.
+  await context.store.set(key, stored, claimed).catch(() => null);
+  return { value: stored, token: next };
+}
+
+/** `armor-auth token [--header | --json]`. */
+export async function tokenCommand(context: Context, parsed: Parsed): Promise<number> {
+  if (apiKeyFromEnv() !== undefined) {
+    throw new CliError(
+      "An API key has no token: ARMOR-PSK signs each request instead. Use armor-auth api, " +
+        "or unset ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY to use a login",
+    );
+  }
+  const username = await context.user();
+  const password = env("ARMOR_PASSWORD");
+  if (username === undefined) {
+    if (password !== undefined) {
+      throw new CliError("Missing credentials: set ARMOR_USERNAME (or --username)");
+    }
+    throw new CliError(NOT_LOGGED_IN);
+  }
+  let found = await liveToken(context, context.keyOf(username));
+  let accountId: number | undefined;
+  if (found === undefined) {
+    if (password === undefined) throw new CliError(NOT_LOGGED_IN);
+    await context.checkServer();
+    const { logIn } = await import("./_login.ts");
+    const session = await logIn(context, username, password);
+    found = {
+      value: { identity: session.identity },
+      token: {
+        accessToken: session.token,
+        issuedAt: session.issuedAt.getTime(),
+        expiresAt: session.expiresAt.getTime(),
+      },
+    };
+    accountId = session.accountId;
+  }
+  const { token } = found;
+  if (parsed.flags.header) {
+    printLine(`FH-AUTH ${token.accessToken}`);
+  } else if (parsed.flags.json) {
+    accountId = await context.account(username) ?? accountId ??
+      found.value.identity?.accounts[0]?.id;
+    printLine(JSON.stringify({
+      token: token.accessToken,
+      expiresAt: new Date(token.expiresAt).toISOString(),
+      account: accountId ?? null,
+      username,
+      server: context.server,
+    }));
+  } else {
+    printLine(token.accessToken);
+  }
+  return 0;
+}

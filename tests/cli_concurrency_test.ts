@@ -1,0 +1,156 @@
+// The figures of issue 19, as real processes at once against the mock on loopback:
+// one login for 20 cold processes, one reissue for 20 at the renewal point, a file that
+// survives 200 invocations with random kills, and a killed claim holder taken over fast.
+
+import assert from "node:assert/strict";
+import { FileTokenStore } from "../src/file_token_store.ts";
+import { serveMockArmorApi } from "../src/testing/mod.ts";
+import { cli, cliCommand, credentials, PASSWORD, scratch, USER } from "./cli_helpers.ts";
+
+const TOKEN = /^[a-z0-9]{32}$/;
+
+Deno.test("20 token processes at once, no login, credentials in the environment: one authorize, one token", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({
+    users: [{
+      username: USER,
+      password: PASSWORD,
+      accounts: [{ id: 1001, name: "Prod" }],
+      mfaDelayMs: 1_500,
+    }],
+  });
+  const env = credentials(served.baseUrl);
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env })),
+  );
+  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+  assert.equal(served.mock.count("/auth/authorize"), 1);
+  assert.equal(served.mock.count("/auth/token"), 1);
+  const tokens = new Set(runs.map((run) => run.stdout));
+  assert.deepEqual([...tokens], [`${served.mock.issuedTokens[0]}\n`]);
+  // The one that signs in counts down the approval; the others say they wait for it.
+  const stderr = runs.map((run) => run.stderr).join("");
+  assert.match(stderr, /approve the sign-in \(multi-factor authentication\)/);
+  assert.match(stderr, /Waiting for a sign-in in progress elsewhere/);
+  assert.ok(!stderr.includes(served.mock.issuedTokens[0]) && !stderr.includes(PASSWORD));
+});
+
+Deno.test("20 token processes at once at the renewal point: one reissue", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  // Two thirds of a 15-minute session are gone: renewal is due, the token still good.
+  const due = {
+    ...entry.value.token!,
+    issuedAt: now - 10.5 * 60_000,
+    expiresAt: now + 4.5 * 60_000,
+  };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  const env = { ARMOR_BASE_URL: served.baseUrl };
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env })),
+  );
+  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+  assert.equal(served.mock.count("/auth/token/reissue"), 1);
+  const renewed = served.mock.issuedTokens.at(-1)!;
+  assert.notEqual(renewed, due.accessToken);
+  assert.deepEqual([...new Set(runs.map((run) => run.stdout.trim()))], [renewed]);
+  assert.equal((await store.get(key))!.value.token!.accessToken, renewed);
+});
+
+Deno.test("a login claim left by a killed process is taken over within seconds", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  // The first sign-in waits a minute for its approval; the process is killed meanwhile.
+  served.mock.inject({ path: "/auth/authorize", delayMs: 60_000 });
+  const env = credentials(served.baseUrl);
+  const first = cliCommand(["login"], { home: tmp.home, env }).spawn();
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  // Killed once it holds the claim and its sign-in waits at the server.
+  for (
+    let i = 0;
+    (await store.get(key))?.value.claim === undefined || served.mock.count("/auth/authorize") < 1;
+    i++
+  ) {
+    assert.ok(i < 200, "the first process never claimed the login");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await store.get(key))!.value.claim!.purpose, "login");
+  assert.ok((await store.get(key))!.value.claim!.until > Date.now() + 60_000);
+  first.kill("SIGKILL");
+  await first.output();
+  const run = await cli(["token"], { home: tmp.home, env, timeout: 15_000 });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout.trim(), TOKEN);
+  assert.ok(run.ms < 5_000, `took over in ${Math.round(run.ms)} ms`);
+  assert.equal(served.mock.count("/auth/authorize"), 2);
+});
+
+Deno.test("200 invocations with random kills: the file is never corrupt, and the next token works", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const env = credentials(served.baseUrl);
+  const store = new FileTokenStore({ dir: tmp.dir, warn: (message) => warnings.push(message) });
+  const warnings: string[] = [];
+  const key = `${served.url.href}#${USER}`;
+  const path = store.pathOf(key);
+  let seed = 19;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const plans: string[][] = [["token"], ["token"], ["token"], ["logout"], ["api", "/me"], [
+    "status",
+  ], ["use", "1002"]];
+  let next = 0;
+  let killed = 0;
+  let reads = 0;
+  const worker = async () => {
+    while (next < 200) {
+      next++;
+      const args = plans[Math.floor(random() * plans.length)];
+      const child = cliCommand(args, { home: tmp.home, env }).spawn();
+      let id: ReturnType<typeof setTimeout> | undefined;
+      if (random() < 0.4) {
+        id = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+            killed++;
+          } catch {
+            // ended already
+          }
+        }, random() * 250);
+      }
+      await child.output();
+      clearTimeout(id);
+      // The files are absent or whole at every moment.
+      for (const file of [path, `${tmp.dir}/settings.json`]) {
+        try {
+          JSON.parse(await Deno.readTextFile(file));
+          reads++;
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, worker));
+  assert.ok(killed >= 40, `only ${killed} kills`);
+  assert.ok(reads > 0);
+  await store.get(key);
+  assert.deepEqual(warnings, [], "no corrupt or foreign file seen");
+  const run = await cli(["token"], { home: tmp.home, env });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout.trim(), TOKEN);
+  assert.ok(served.mock.isTokenValid(run.stdout.trim()));
+  for await (const entry of Deno.readDir(tmp.dir)) {
+    if (entry.name.endsWith(".json")) {
+      assert.equal((await Deno.stat(`${tmp.dir}/${entry.name}`)).mode! & 0o777, 0o600);
+    }
+  }
+});

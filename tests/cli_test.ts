@@ -1,0 +1,497 @@
+// armor-auth as a user runs it: real processes against the mock Armor API on loopback.
+
+import assert from "node:assert/strict";
+import { ArmorSession } from "../mod.ts";
+import { DEFAULT_BASE_URL } from "../src/defaults.ts";
+import { CLI_DEFAULT_BASE_URL, serverKeyOf } from "../src/cli/_core.ts";
+import { checkBaseUrl } from "../src/_validate.ts";
+import { FileTokenStore } from "../src/file_token_store.ts";
+import { serveMockArmorApi } from "../src/testing/mod.ts";
+import {
+  cli,
+  CLI_ENV_NAMES,
+  cliCommandLine,
+  credentials,
+  lines,
+  PASSWORD,
+  scratch,
+  USER,
+} from "./cli_helpers.ts";
+
+const TOKEN = /^[a-z0-9]{32}$/;
+
+/** The user name in `GET /me`, in either documented shape. */
+function userOf(me: { User?: { UserName: string }[]; user?: { username: string } }): string {
+  return me.User?.[0]?.UserName ?? me.user?.username ?? "";
+}
+
+Deno.test("usage errors print the usage and exit 2", async () => {
+  await using tmp = await scratch();
+  for (
+    const args of [
+      ["bogus"],
+      ["token", "--bogus"],
+      ["token", "extra"],
+      ["login", "--password", "hunter2"],
+      ["api"],
+      ["status", "--header"],
+      [],
+    ]
+  ) {
+    const run = await cli(args, { home: tmp.home });
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr, /Usage:/);
+    assert.equal(run.stdout, "");
+    assert.doesNotMatch(run.stderr, /hunter2/);
+  }
+  const help = await cli(["--help"], { home: tmp.home });
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /armor-auth login/);
+});
+
+Deno.test("token with no login says so in one line and exits 1", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+  assert.equal(run.code, 1);
+  assert.equal(run.stdout, "");
+  assert.deepEqual(lines(run.stderr), ["Not logged in: run armor-auth login"]);
+  assert.equal(served.mock.requests.length, 0);
+});
+
+Deno.test("missing credentials: one line naming the variables", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const noUser = await cli(["login"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+  assert.equal(noUser.code, 1);
+  assert.equal(lines(noUser.stderr).length, 1);
+  assert.match(noUser.stderr, /ARMOR_USERNAME/);
+  const noPassword = await cli(["login"], {
+    home: tmp.home,
+    env: { ARMOR_BASE_URL: served.baseUrl, ARMOR_USERNAME: USER },
+  });
+  assert.equal(noPassword.code, 1);
+  assert.equal(lines(noPassword.stderr).length, 1);
+  assert.match(noPassword.stderr, /ARMOR_PASSWORD/);
+  assert.equal(served.mock.requests.length, 0);
+});
+
+Deno.test("a wrong password shows the server's reason, exits 1, and echoes no secret", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({ dialect: "openapi" });
+  const run = await cli(["login"], {
+    home: tmp.home,
+    env: { ...credentials(served.baseUrl), ARMOR_PASSWORD: "wrong-secret-1234" },
+  });
+  assert.equal(run.code, 1);
+  assert.equal(run.stdout, "");
+  assert.equal(lines(run.stderr).length, 1, run.stderr);
+  assert.match(run.stderr, /401/);
+  assert.match(run.stderr, /invalid_credentials/);
+  assert.doesNotMatch(run.stderr, /wrong-secret-1234/);
+});
+
+Deno.test("login, token, status, accounts, use, api, logout", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const home = tmp.home;
+  const env = credentials(served.baseUrl);
+  const login = await cli(["login"], { home, env });
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal(login.stdout, "");
+  assert.match(login.stderr, /Logged in to .* as demo@example\.com/);
+  assert.equal(served.mock.count("/auth/authorize"), 1);
+  const issued = served.mock.issuedTokens[0];
+
+  // From here on, no password in the environment: the stored login serves everything.
+  const bare = { ARMOR_BASE_URL: served.baseUrl };
+  const token = await cli(["token"], { home, env: bare });
+  assert.equal(token.code, 0, token.stderr);
+  assert.equal(token.stdout, `${issued}\n`);
+  assert.equal(token.stderr, "");
+
+  const header = await cli(["token", "--header"], { home, env: bare });
+  assert.equal(header.stdout, `FH-AUTH ${issued}\n`);
+
+  const json = JSON.parse((await cli(["token", "--json"], { home, env: bare })).stdout);
+  assert.equal(json.token, issued);
+  assert.equal(json.account, 1001);
+  assert.ok(Date.parse(json.expiresAt) > Date.now() + 10 * 60_000);
+
+  const status = await cli(["status"], { home, env: bare });
+  assert.equal(status.code, 0);
+  assert.match(status.stdout, /demo@example\.com/);
+  assert.ok(status.stdout.includes(new URL(served.baseUrl).host));
+  assert.match(status.stdout, /1001 \(Demo Production\)/);
+  assert.match(status.stdout, /valid until/);
+  assert.ok(!status.stdout.includes(issued) && !status.stderr.includes(issued));
+
+  const accounts = await cli(["accounts"], { home, env: bare });
+  assert.equal(accounts.code, 0);
+  assert.deepEqual(lines(accounts.stdout), ["* 1001\tDemo Production", "  1002\tDemo Staging"]);
+
+  const bad = await cli(["use", "4242"], { home, env: bare });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /4242 is not one of/);
+  const use = await cli(["use", "1002"], { home, env: bare });
+  assert.equal(use.code, 0, use.stderr);
+  assert.match((await cli(["status"], { home, env: bare })).stdout, /1002 \(Demo Staging\)/);
+
+  const me = await cli(["api", "/me"], { home, env: bare });
+  assert.equal(me.code, 0, me.stderr);
+  assert.equal(userOf(JSON.parse(me.stdout)), USER);
+  const sent = served.mock.requests.at(-1)!;
+  assert.equal(sent.path, "/me");
+  assert.equal(sent.headers["authorization"], `FH-AUTH ${issued}`);
+  assert.equal(sent.headers["x-account-context"], "1002");
+
+  const other = await cli(["api", "accounts", "--account", "1001"], { home, env: bare });
+  assert.equal(other.code, 0, other.stderr);
+  assert.equal(JSON.parse(other.stdout).length, 2);
+  assert.equal(served.mock.requests.at(-1)!.headers["x-account-context"], "1001");
+
+  const missing = await cli(["api", "/nowhere"], { home, env: bare });
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stdout, "");
+  assert.match(missing.stderr, /^HTTP 404/);
+
+  const posted = await cli(["api", "/auth/token/reissue", "-d", `{"token":"${"0".repeat(32)}"}`], {
+    home,
+    env: bare,
+  });
+  assert.equal(posted.code, 1);
+  assert.match(posted.stderr, /^HTTP 401/);
+  const post = served.mock.requests.at(-1)!;
+  assert.equal(post.method, "POST");
+  assert.deepEqual(post.body, { token: "0".repeat(32) });
+
+  const fromStdin = await cli(["api", "/auth/token/reissue", "-d", "@-"], {
+    home,
+    env: bare,
+    stdin: `{"token":"${"1".repeat(32)}"}`,
+  });
+  assert.equal(fromStdin.code, 1);
+  assert.deepEqual(served.mock.requests.at(-1)!.body, { token: "1".repeat(32) });
+
+  const getWithBody = await cli(["api", "/me", "-X", "GET", "-d", "{}"], { home, env: bare });
+  assert.equal(getWithBody.code, 2);
+
+  const logout = await cli(["logout"], { home, env: bare });
+  assert.equal(logout.code, 0, logout.stderr);
+  const after = await cli(["token"], { home, env: { ...bare, ARMOR_USERNAME: USER } });
+  assert.equal(after.code, 1);
+  assert.deepEqual(lines(after.stderr), ["Not logged in: run armor-auth login"]);
+  assert.deepEqual(await new FileTokenStore({ dir: tmp.dir }).keys(), []);
+  // Only the one login was ever made.
+  assert.equal(served.mock.count("/auth/authorize"), 1);
+  // No secret on stderr, ever; the token on stdout only where it was asked for.
+  const all = [login, token, header, status, accounts, bad, use, me, other, missing, posted];
+  for (const run of [...all, fromStdin, getWithBody, logout, after]) {
+    assert.ok(!run.stderr.includes(issued), run.stderr);
+    assert.ok(!run.stderr.includes(PASSWORD), run.stderr);
+  }
+  for (const run of [login, status, accounts, use, me, other, logout]) {
+    assert.ok(!run.stdout.includes(issued));
+  }
+});
+
+Deno.test("the folder is 0700 and the files 0600; the file holds no password", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const run = await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
+  for await (const entry of Deno.readDir(tmp.dir)) {
+    if (!entry.isFile) continue;
+    const path = `${tmp.dir}/${entry.name}`;
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600, entry.name);
+    assert.ok(!entry.name.includes("demo"), `no user name in a file name: ${entry.name}`);
+    const text = await Deno.readTextFile(path);
+    assert.ok(!text.includes(PASSWORD), `${entry.name} holds the password`);
+  }
+  const stored = await new FileTokenStore({ dir: tmp.dir }).get(
+    `${served.url.href}#${USER}`,
+  );
+  assert.match(stored!.value.login!.verifier, /^[0-9a-f]{64}$/);
+  assert.equal(stored!.value.token!.accessToken, served.mock.issuedTokens[0]);
+});
+
+Deno.test("while the sign-in waits for approval, stderr says so with the time left", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({
+    users: [{
+      username: USER,
+      password: PASSWORD,
+      accounts: [{ id: 7, name: "A" }],
+      mfaDelayMs: 1_800,
+    }],
+  });
+  const run = await cli(["token"], { home: tmp.home, env: credentials(served.baseUrl) });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^[a-z0-9]{32}\n$/);
+  assert.match(
+    run.stderr,
+    /approve the sign-in \(multi-factor authentication\): [0-9]+:[0-5][0-9] left/,
+  );
+  assert.ok(!run.stderr.includes(run.stdout.trim()), "no token on stderr");
+  assert.ok(!run.stderr.includes(PASSWORD));
+});
+
+Deno.test("a corrupt store file is ignored with a warning and replaced at the next login", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const env = credentials(served.baseUrl);
+  assert.equal((await cli(["login"], { home: tmp.home, env })).code, 0);
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const path = store.pathOf(`${served.url.href}#${USER}`);
+  const text = await Deno.readTextFile(path);
+  await Deno.writeTextFile(path, text.slice(0, text.length >> 1)); // truncated
+  const bare = { ARMOR_BASE_URL: served.baseUrl, ARMOR_USERNAME: USER };
+  const run = await cli(["token"], { home: tmp.home, env: bare });
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /Warning: Ignoring .*corrupt or truncated/);
+  assert.match(run.stderr, /Not logged in: run armor-auth login/);
+  const again = await cli(["token"], { home: tmp.home, env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.trim(), served.mock.issuedTokens[1]);
+  JSON.parse(await Deno.readTextFile(path));
+});
+
+Deno.test("a script with FileTokenStore reuses the command's login, and the other way round", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const env = credentials(served.baseUrl);
+  assert.equal((await cli(["login"], { home: tmp.home, env })).code, 0);
+  const session = await ArmorSession.connect({
+    username: USER,
+    password: PASSWORD,
+    baseUrl: served.baseUrl,
+    store: new FileTokenStore({ dir: tmp.dir }),
+  });
+  assert.equal(session.token, served.mock.issuedTokens[0]);
+  assert.equal(served.mock.count("/auth/authorize"), 1);
+
+  await using other = await scratch();
+  const script = await ArmorSession.connect({
+    username: USER,
+    password: PASSWORD,
+    baseUrl: served.baseUrl,
+    store: new FileTokenStore({ dir: other.dir }),
+  });
+  assert.equal(served.mock.count("/auth/authorize"), 2);
+  // No user name anywhere but in the store: the command finds the one login there.
+  const run = await cli(["token"], { home: other.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout.trim(), script.token);
+  assert.equal(served.mock.count("/auth/authorize"), 2);
+});
+
+Deno.test("with an API key, api signs each request and token explains there is none", async () => {
+  await using tmp = await scratch();
+  const key = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "psk-secret-value-42" };
+  await using served = await serveMockArmorApi({ apiKeys: [key] });
+  const env = {
+    ARMOR_BASE_URL: served.baseUrl,
+    ARMOR_API_KEY_ID: key.id,
+    ARMOR_API_SECRET_KEY: key.secret,
+  };
+  const me = await cli(["api", "/me"], { home: tmp.home, env });
+  assert.equal(me.code, 0, me.stderr);
+  assert.equal(userOf(JSON.parse(me.stdout)), USER);
+  assert.match(served.mock.requests.at(-1)!.headers["authorization"], /^ARMOR-PSK /);
+  const token = await cli(["token"], { home: tmp.home, env });
+  assert.equal(token.code, 1);
+  assert.equal(token.stdout, "");
+  assert.match(token.stderr, /An API key has no token/);
+  for (const run of [me, token]) assert.ok(!run.stderr.includes(key.secret));
+  assert.equal(served.mock.count("/auth/authorize"), 0);
+});
+
+Deno.test("a token is printed renewed when it is due", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(served.mock.count("/auth/token/reissue"), 1);
+  assert.equal(run.stdout.trim(), served.mock.issuedTokens.at(-1));
+  assert.match(run.stdout.trim(), TOKEN);
+  assert.equal((await store.get(key))!.value.token!.accessToken, run.stdout.trim());
+});
+
+Deno.test("the command's default server is the library's", () => {
+  assert.equal(CLI_DEFAULT_BASE_URL, DEFAULT_BASE_URL);
+});
+
+Deno.test("a base URL that is not https is refused before anything is sent", async () => {
+  await using tmp = await scratch();
+  for (const args of [["token"], ["login"], ["api", "/me"]]) {
+    const run = await cli(args, {
+      home: tmp.home,
+      env: { ...credentials("http://example.com"), ARMOR_BASE_URL: "http://example.com" },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /Bad base URL: baseUrl must use https:/);
+  }
+});
+
+Deno.test("on a terminal, login asks for the password without echoing it", async (t) => {
+  const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  if (!hasScript) {
+    console.log("No `script` (util-linux) to make a terminal: the prompt test did not run");
+    return;
+  }
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const inner = cliCommandLine(["login"], tmp.home);
+  const child = new Deno.Command("script", {
+    args: ["-qec", inner, "/dev/null"],
+    env: {
+      ...Object.fromEntries(CLI_ENV_NAMES.filter((n) => n !== "HOME").map((n) => [n, ""])),
+      ARMOR_BASE_URL: served.baseUrl,
+      ARMOR_USERNAME: USER,
+      XDG_CONFIG_HOME: tmp.home,
+      NO_COLOR: "1",
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("Password for")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  assert.match(seen, /Password for demo@example\.com at /);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // raw mode is on
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`${PASSWORD}\r`));
+  await writer.close();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  const status = await child.status;
+  await t.step("logged in", () => {
+    assert.equal(status.code, 0, seen);
+    assert.match(seen, /Logged in to .* as demo@example\.com/);
+    assert.equal(served.mock.count("/auth/authorize"), 1);
+  });
+  await t.step("the password was never shown", () => {
+    assert.ok(!seen.includes(PASSWORD), seen);
+  });
+});
+
+Deno.test("the store key's server part is the base URL as the library normalizes it", () => {
+  for (
+    const base of [
+      "https://api.armor.com",
+      "https://api.armor.com/",
+      "https://API.Armor.com",
+      "https://api.armor.com:443",
+      "https://api.armor.com:0443/x",
+      "https://api.armor.com:8443",
+      "https://api.armor.com/v1/",
+      "https://api.armor.com/a/./b/../c",
+      "https://api.armor.com/%7Euser",
+      "https://xn--bcher-kva.example/",
+      "https://bücher.example",
+      "http://127.0.0.1:46521",
+      "http://127.0.0.1:80",
+      "http://localhost/",
+      "http://[::1]:8080",
+      "https://1.2.3.4:65535/",
+      "https://a.b/c_d~e-f",
+      "https://010.1.1.1/",
+      "https://0x7f.1",
+      "https://a.1",
+    ]
+  ) {
+    let expected: string | undefined;
+    try {
+      expected = checkBaseUrl(base).href;
+    } catch {
+      assert.throws(() => serverKeyOf(base), base); // not a URL at all
+      continue;
+    }
+    assert.equal(serverKeyOf(base), expected, base);
+  }
+});
+
+Deno.test("a stored token of the wrong shape is never printed", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const now = Date.now();
+  for (
+    const token of [
+      { accessToken: "0123456789abcdef0123456789abcdef\nX", issuedAt: now, expiresAt: now + 9e5 },
+      { accessToken: "0123456789abcdef0123456789abcdef", issuedAt: now, expiresAt: "later" },
+      { accessToken: "0123456789ABCDEF0123456789ABCDEF", issuedAt: now, expiresAt: now + 9e5 },
+    ]
+  ) {
+    const entry = await store.get(key);
+    await store.set(
+      key,
+      { server: served.url.href, username: USER, token: token as never },
+      entry?.version ?? null,
+    );
+    const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /Not logged in/);
+  }
+});
+
+Deno.test("api pretty-prints JSON on a terminal and passes it through otherwise", async () => {
+  const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  if (!hasScript) {
+    console.log("No `script` (util-linux) to make a terminal: the pretty-print test did not run");
+    return;
+  }
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const piped = await cli(["api", "/accounts"], {
+    home: tmp.home,
+    env: { ARMOR_BASE_URL: served.baseUrl },
+  });
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(lines(piped.stdout).length, 1, "as it came: one line");
+  const output = await new Deno.Command("script", {
+    args: ["-qec", cliCommandLine(["api", "/accounts"], tmp.home), "/dev/null"],
+    env: {
+      ...Object.fromEntries(CLI_ENV_NAMES.filter((n) => n !== "HOME").map((n) => [n, ""])),
+      ARMOR_BASE_URL: served.baseUrl,
+      XDG_CONFIG_HOME: tmp.home,
+      NO_COLOR: "1",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, text);
+  assert.match(text, /^\[\r?\n {2}\{\r?\n {4}"id": 1001,/);
+  assert.deepEqual(JSON.parse(text.replaceAll("\r", "")), JSON.parse(piped.stdout));
+});
