@@ -78,13 +78,9 @@ export {
   armorPskSigner,
 } from "./src/armor_psk.ts";
 export { ArmorApiError, type ArmorApiErrorCode, ArmorCancelledError } from "./src/errors.ts";
-export type { ArmorAccount, ArmorDepartment, ArmorFeature, ArmorIdentity } from "./src/identity.ts";
+export type { ArmorAccount, ArmorIdentity } from "./src/identity.ts";
 export { ArmorApiToken } from "./src/token.ts";
-export {
-  type ArmorStoreSecret,
-  encryptTokenStore,
-  type EncryptTokenStoreOptions,
-} from "./src/encrypt_token_store.ts";
+export { encryptTokenStore, type EncryptTokenStoreOptions } from "./src/encrypt_token_store.ts";
 export {
   type ArmorStoredSession,
   type ArmorStoreEntry,

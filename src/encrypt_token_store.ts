@@ -9,18 +9,8 @@ import { isRecord } from "./_validate.ts";
 import type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore } from "./token_store.ts";
 import type { ArmorLogger } from "./types.ts";
 
-/**
- * A secret that {@linkcode encryptTokenStore} derives its keys from: a string of at least
- * 32 characters, or at least 32 bytes. Generate one with e.g.
- * `openssl rand -base64 32` and keep it in the app's settings, never in code.
- *
- * @example
- * ```ts
- * import type { ArmorStoreSecret } from "@armor-api/auth";
- * const secret: ArmorStoreSecret = crypto.getRandomValues(new Uint8Array(32));
- * ```
- */
-export type ArmorStoreSecret = string | Uint8Array;
+/** A secret keys are derived from: a string of at least 32 characters, or 32 bytes. */
+type ArmorStoreSecret = string | Uint8Array;
 
 /**
  * Options of {@linkcode encryptTokenStore}.
@@ -226,7 +216,7 @@ function additionalData(name: string, kid: string, until: number): Uint8Array<Ar
  */
 export function encryptTokenStore(
   store: ArmorTokenStore,
-  secret: ArmorStoreSecret | readonly ArmorStoreSecret[],
+  secret: string | Uint8Array | readonly (string | Uint8Array)[],
   options: EncryptTokenStoreOptions = {},
 ): ArmorTokenStore {
   const inner = store as Partial<ArmorTokenStore> | null;

@@ -21,7 +21,7 @@
 import type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore } from "./token_store.ts";
 
 export type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore };
-export type { ArmorAccount, ArmorDepartment, ArmorFeature, ArmorIdentity } from "./identity.ts";
+export type { ArmorAccount, ArmorIdentity } from "./identity.ts";
 
 /**
  * The name of the folder under `$XDG_CONFIG_HOME` (or `~/.config`) the store uses.

@@ -50,45 +50,6 @@ export interface ArmorAccount {
 }
 
 /**
- * A department, as `GET /me` lists them (`{"ID", "Name", "Account"}`).
- *
- * @example
- * ```ts
- * import type { ArmorDepartment } from "@armor-api/auth";
- * const department: ArmorDepartment = { id: 7, name: "Security", account: 1001 };
- * ```
- */
-export interface ArmorDepartment {
-  /** The department id, where sent. */
-  id?: number;
-  /** Its name, where sent. */
-  name?: string;
-  /** The account it belongs to, where sent. */
-  account?: number;
-}
-
-/**
- * A feature enabled on an account, as `GET /me` lists them
- * (`{"AccountID", "Feature", "ProductID", "FeatureID"}`).
- *
- * @example
- * ```ts
- * import type { ArmorFeature } from "@armor-api/auth";
- * const feature: ArmorFeature = { accountId: 1001, feature: "Log Management", productId: 3 };
- * ```
- */
-export interface ArmorFeature {
-  /** The account, where sent. */
-  accountId?: number;
-  /** The feature's name, where sent. */
-  feature?: string;
-  /** The product id, where sent. */
-  productId?: number;
-  /** The feature id, where sent. */
-  featureId?: number;
-}
-
-/**
  * Who is signed in, from `GET /me` at login.
  *
  * @example
@@ -120,16 +81,40 @@ export interface ArmorIdentity {
   passwordExpiry?: number;
   /** The accounts the user can act on, in Armor's order. */
   accounts: ArmorAccount[];
-  /** The departments, where sent. */
-  departments: ArmorDepartment[];
+  /** The departments, where sent (`{"ID", "Name", "Account"}`). */
+  departments: {
+    /** The department id, where sent. */
+    id?: number;
+    /** Its name, where sent. */
+    name?: string;
+    /** The account it belongs to, where sent. */
+    account?: number;
+  }[];
   /**
    * The permission ids per account id: Armor sends a map, or an array of maps whose
    * values are space-separated ids; both become `{ "<account id>": ["<id>", ...] }`.
    */
   permissions: Record<string, string[]>;
-  /** The features, where sent. */
-  features: ArmorFeature[];
+  /**
+   * The features enabled on the accounts, where sent
+   * (`{"AccountID", "Feature", "ProductID", "FeatureID"}`).
+   */
+  features: {
+    /** The account, where sent. */
+    accountId?: number;
+    /** The feature's name, where sent. */
+    feature?: string;
+    /** The product id, where sent. */
+    productId?: number;
+    /** The feature id, where sent. */
+    featureId?: number;
+  }[];
 }
+
+/** A department of {@linkcode ArmorIdentity}. */
+type ArmorDepartment = ArmorIdentity["departments"][number];
+/** A feature of {@linkcode ArmorIdentity}. */
+type ArmorFeature = ArmorIdentity["features"][number];
 
 type Json = Record<string, unknown>;
 

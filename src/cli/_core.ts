@@ -420,7 +420,7 @@ async function renewalDue(token: StoredToken, now: number): Promise<boolean> {
 export async function liveToken(context: Context, key: string): Promise<Found | undefined> {
   let owner: string | undefined; // drawn when this process claims a renewal
   const started = performance.now();
-  let nextNotice = 1_000;
+  let nextNotice = 0; // say so at once, then every NOTICE_EVERY_MS
   for (;;) {
     const entry = await context.store.get(key);
     const value = entry?.value;
