@@ -44,7 +44,46 @@ function mfaNotices(username: string, timeout: number) {
       stop();
     }
   };
-  return { logger, stop };
+  return { logger, stop, asked: () => deadline !== 0 };
+}
+
+/** How often a process that did not send the sign-in looks for another's login claim. */
+const CLAIM_LOOK_EVERY_MS = 250;
+
+/**
+ * While `connect` waits for a sign-in another process started (its login claim in the
+ * store), says so on stderr with the time the claim has left: once, then every
+ * {@linkcode MFA_NOTICE_EVERY_MS}. Silent once this process sends the sign-in itself.
+ */
+function claimNotices(
+  context: Context,
+  username: string,
+  notices: { asked: () => boolean },
+): ReturnType<typeof setInterval> {
+  let next = 0;
+  let looking = false;
+  let seen = 0; // looks in a row that found a login claim: this process's own claim is
+  // followed by its sign-in request within one look, so two in a row mean another's
+  return setInterval(async () => {
+    if (looking || notices.asked() || performance.now() < next) return;
+    looking = true;
+    try {
+      const claim = (await context.store.get(context.keyOf(username)))?.value.claim;
+      const now = Date.now();
+      seen = claim?.purpose === "login" && claim.until > now ? seen + 1 : 0;
+      if (seen >= 2 && !notices.asked()) {
+        next = performance.now() + MFA_NOTICE_EVERY_MS;
+        console.error(
+          "Waiting for a sign-in in progress elsewhere (it may wait for a multi-factor " +
+            `approval): at most ${left(claim.until - now)} left`,
+        );
+      }
+    } catch {
+      // A store that cannot be read now: connect reports it.
+    } finally {
+      looking = false;
+    }
+  }, CLAIM_LOOK_EVERY_MS);
 }
 
 /** Turns a failed login into one line, with the server's reason and no secret. */
@@ -63,6 +102,7 @@ export async function logIn(
   password: string,
 ): Promise<ArmorSession> {
   const notices = mfaNotices(username, DEFAULT_AUTHORIZE_TIMEOUT_MS);
+  const elsewhere = claimNotices(context, username, notices);
   let session: ArmorSession;
   try {
     session = await ArmorSession.connect({
@@ -77,6 +117,7 @@ export async function logIn(
     throw loginFailure(error);
   } finally {
     notices.stop();
+    clearInterval(elsewhere);
   }
   await context.updateSettings((settings) => {
     settings.users[context.server] = username;
