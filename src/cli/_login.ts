@@ -70,12 +70,13 @@ function claimNotices(
     try {
       const claim = (await context.store.get(context.keyOf(username)))?.value.claim;
       const now = Date.now();
-      seen = claim?.purpose === "login" && claim.until > now ? seen + 1 : 0;
-      if (seen >= 2 && !notices.asked()) {
+      const open = claim?.purpose === "login" && claim.until > now ? claim : undefined;
+      seen = open === undefined ? 0 : seen + 1;
+      if (open !== undefined && seen >= 2 && !notices.asked()) {
         next = performance.now() + MFA_NOTICE_EVERY_MS;
         console.error(
           "Waiting for a sign-in in progress elsewhere (it may wait for a multi-factor " +
-            `approval): at most ${left(claim.until - now)} left`,
+            `approval): at most ${left(open.until - now)} left`,
         );
       }
     } catch {
