@@ -3,6 +3,7 @@
 // `GET /me` and nothing else.
 
 import { clockSkew, fhAuthorization, signAhead } from "./_authorization.ts";
+import { untilAborted } from "./_fetch.ts";
 import { log, sendJson, type Transport } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { armorPskSigner } from "./armor_psk.ts";
@@ -71,6 +72,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `pending`, or `ABORTED` as soon as `signal` aborts (what it waited for goes on). */
+function orAbort<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return pending;
+  return untilAborted(pending, signal).catch((error) => {
+    if (signal.aborted) throw aborted(signal.reason);
+    throw error;
   });
 }
 
@@ -150,14 +160,14 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   let forgotten = false;
   for (let attempts = 0;;) {
     if (signal?.aborted) throw aborted(signal.reason);
-    const entry = await storeGet(state);
+    const entry = await storeGet(state, signal);
     const now = state.now();
     const value = entry?.value;
     const mine = value !== undefined && value.server === state.prefix &&
       value.username === username;
     if (
       mine && isLive(value, now) && value!.identity !== undefined &&
-      await sameLogin(value!.login, username, password)
+      await orAbort(sameLogin(value!.login, username, password), signal)
     ) {
       // Not adopted (e.g. a token this session saw rejected): log in afresh below.
       if (adopt(state, entry)) {
@@ -199,6 +209,8 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       state,
       { ...base, claim: { owner: state.owner, purpose: "login", until: now + claimFor } },
       entry?.version ?? null,
+      true,
+      signal,
     );
     if (claimed !== null) break;
     // Lost a race for the claim: look again after a short, real pause.
@@ -234,7 +246,9 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       expiresAt: fresh.expiresAt.getTime(),
     };
   } catch (error) {
-    await giveBack();
+    // An abort ends the login at once: the claim is given back in the background.
+    const released = giveBack();
+    if (!signal?.aborted) await released;
     throw error;
   }
   state.identity = identity;

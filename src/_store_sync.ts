@@ -34,7 +34,8 @@ function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {
 /**
  * Bounds a store call by the session's timeout: a stalled store must not hang calls.
  * `value` is what a write writes: its secrets are kept out of the error too. `onLate`
- * gets the answer that came after the timeout, if one does.
+ * gets the answer that came after the timeout (or after `signal` aborted), if one does.
+ * `signal` (a caller's) ends the wait at once, with `ABORTED`.
  */
 function bounded<T>(
   state: SessionState,
@@ -42,10 +43,28 @@ function bounded<T>(
   what: string,
   value?: ArmorStoredSession,
   onLate?: (answer: T) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   let id: ReturnType<typeof setTimeout> | undefined;
   let late = false;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    if (signal !== undefined) {
+      onAbort = () => {
+        late = true;
+        reject(
+          new ArmorApiError(
+            "ABORTED",
+            `Waiting for the token store (${what}) was aborted by the caller`,
+            {
+              cause: signal.reason,
+            },
+          ),
+        );
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
     id = setTimeout(() => {
       late = true;
       reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`));
@@ -70,7 +89,10 @@ function bounded<T>(
     if (error instanceof ArmorApiError && cause === error) throw error;
     throw storeError(`The token store failed ${what}`, cause);
   });
-  return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
+  return Promise.race([typed, timeout]).finally(() => {
+    clearTimeout(id);
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+  });
 }
 
 const finite = (value: unknown): value is number =>
@@ -123,9 +145,22 @@ export function isWellFormed(value: unknown): value is ArmorStoredSession {
   return true;
 }
 
-/** Reads the store; a malformed record reads as an empty one (its version kept). */
-export async function storeGet(state: SessionState): Promise<ArmorStoreEntry | undefined> {
-  const entry = await bounded(state, () => state.store.get(state.key), "a read");
+/**
+ * Reads the store; a malformed record reads as an empty one (its version kept). `signal`
+ * (a caller's) ends the wait at once.
+ */
+export async function storeGet(
+  state: SessionState,
+  signal?: AbortSignal,
+): Promise<ArmorStoreEntry | undefined> {
+  const entry = await bounded(
+    state,
+    () => state.store.get(state.key),
+    "a read",
+    undefined,
+    undefined,
+    signal,
+  );
   if (entry === undefined) return undefined;
   if (!isRecord(entry) || typeof entry.version !== "string") {
     throw storeError("The token store answered a read with something that is not an entry");
@@ -151,13 +186,15 @@ export function storeSet(
  * (it failed, or did not answer in time, but may have landed), the claim is given back,
  * best effort: at once when the store shows it, and when a late answer brings the
  * version it wrote. Others then need not wait for it to lapse. With `awaitRelease`
- * false, the failure is reported without waiting for the first of these.
+ * false, the failure is reported without waiting for the first of these; so is an
+ * abort of `signal` (a caller's), which ends the wait at once.
  */
 export async function claimSet(
   state: SessionState,
   value: ArmorStoredSession,
   version: string | null,
   awaitRelease = true,
+  signal?: AbortSignal,
 ): Promise<string | null> {
   const giveBackLate = (written: string | null) => {
     if (written !== null) storeSet(state, withoutClaim(value), written).catch(() => {});
@@ -169,10 +206,11 @@ export async function claimSet(
       "a write",
       value,
       giveBackLate,
+      signal,
     );
   } catch (error) {
     const release = dropClaim(state);
-    if (awaitRelease) await release;
+    if (awaitRelease && !signal?.aborted) await release;
     throw error;
   }
 }

@@ -343,3 +343,59 @@ Deno.test("a renewal claim whose give-back fails is removed: another session ren
   await a.disconnect();
   await b.disconnect();
 });
+
+// ---- connect's waits for the store end when its signal aborts ----------------------------
+
+/** A store whose reads or writes (`stalls`) never answer. */
+function stalledStore(inner: MemoryTokenStore, stalls: "get" | "set") {
+  return {
+    get: (key: string) => stalls === "get" ? new Promise<never>(() => {}) : inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) =>
+      stalls === "set" ? new Promise<never>(() => {}) : inner.set(key, value, version),
+  };
+}
+
+for (const stalls of ["get", "set"] as const) {
+  Deno.test(`connect: an abort ends a wait for a store ${stalls} that does not answer at once`, async () => {
+    await using server = await serve();
+    const store = stalledStore(new MemoryTokenStore(), stalls);
+    const started = performance.now();
+    const error = await connect(server, {
+      store,
+      timeout: 5_000,
+      signal: AbortSignal.timeout(100),
+    }).catch((e) => e);
+    const took = performance.now() - started;
+    assert.equal(error.code, "ABORTED", String(error));
+    assert.ok(took < 1_000, `settled after ${took} ms, not at the abort`);
+    assert.equal(server.mock.count("/auth/authorize"), 0);
+  });
+}
+
+Deno.test("connect: a claim that lands after an abort is given back when its answer comes", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  let slow = true;
+  let answered: Promise<unknown> = Promise.resolve();
+  const store = {
+    get: (key: string) => inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      if (!slow) return inner.set(key, value, version);
+      slow = false; // the claim lands after the abort (200 ms), its answer later still
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const written = pause(200).then(() => inner.set(key, value, version));
+      const late = written.then(async (version) => (await pause(100), version));
+      answered = late.then(() => new Promise((resolve) => setTimeout(resolve, 50)));
+      return late;
+    },
+  };
+  const error = await connect(server, { store, timeout: 5_000, signal: AbortSignal.timeout(100) })
+    .catch((e) => e);
+  assert.equal(error.code, "ABORTED", String(error));
+  await answered;
+  const started = performance.now();
+  const next = await connect(server, { store, signal: AbortSignal.timeout(5_000) });
+  assert.ok(performance.now() - started < 3_000, `waited ${performance.now() - started} ms`);
+  assert.equal((await inner.get(next.storeKey))!.value.claim, undefined);
+  await next.disconnect();
+});
