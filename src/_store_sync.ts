@@ -17,10 +17,10 @@ export function storeError(message: string, cause?: unknown): ArmorApiError {
 
 /**
  * Text shaped like a secret a store record holds: a token (32 characters of `[a-z0-9]`),
- * a salt or a verifier (hex). A store's error may quote a record this session never
+ * a salt or a verifier (hex), in either case. A store's error may quote a record this session never
  * read (another session's token): such a cause is withheld whole.
  */
-const STORED_SECRET_SHAPE = /[a-z0-9]{32,}/;
+const STORED_SECRET_SHAPE = /[a-z0-9]{32,}/i; // in capitals too: still the secret
 
 /** The secrets this session knows of: its tokens, and those of a record it writes. */
 function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {

@@ -158,6 +158,61 @@ Deno.test("a wrong password on a store whose read error quotes the record gets n
   await owner.disconnect();
 });
 
+/**
+ * Store errors that show the value they were given only when they are printed: through an
+ * own getter or `toJSON` (run by `JSON.stringify`), a custom inspect (run by
+ * `Deno.inspect` and `console.log`), `toString`, or in capitals.
+ */
+const QUOTING_ERRORS: [string, (quoted: string) => unknown][] = [
+  ["an own getter", (quoted) => {
+    const error = new Error("Command failed");
+    Object.defineProperty(error, "command", { get: () => quoted, enumerable: true });
+    return error;
+  }],
+  ["toJSON", (quoted) => {
+    class RequestError extends Error {
+      toJSON() {
+        return { message: this.message, body: quoted };
+      }
+    }
+    return new RequestError("Request failed");
+  }],
+  ["a custom inspect", (quoted) => {
+    class RequestError extends Error {
+      [Symbol.for("Deno.customInspect")]() {
+        return `RequestError: ${quoted}`;
+      }
+    }
+    return new RequestError("Request failed");
+  }],
+  ["toString", (quoted) => ({ toString: () => `Command failed: ${quoted}` })],
+  ["capitals", (quoted) => new Error(`ERR ${quoted.toUpperCase()}`)],
+];
+
+for (const [name, quoting] of QUOTING_ERRORS) {
+  Deno.test(`a store error that quotes the value through ${name} shows no secret of the owner`, async () => {
+    await using server = await serve();
+    const inner = new MemoryTokenStore();
+    const owner = await connect(server, { store: inner });
+    const secrets = secretsOf((await inner.get(owner.storeKey))!.value);
+    const store = {
+      get: (key: string) => inner.get(key),
+      set: (_key: string, value: ArmorStoredSession | undefined) =>
+        Promise.reject(quoting(JSON.stringify(value))),
+    };
+    const error = await connect(server, { store, password: "wrong-password" }).catch((e) => e);
+    assert.equal(error.code, "STORE", String(error));
+    const shown = [
+      Deno.inspect(error, { depth: Infinity, showHidden: true }),
+      JSON.stringify(error),
+      JSON.stringify(error.cause),
+      String(error.cause),
+    ].join("\n").toLowerCase();
+    for (const secret of secrets) assert.ok(!shown.includes(secret), "the owner's secret leaked");
+    await owner.disconnect();
+  });
+}
+
 // ---- issue 16 item 7: a revoked token of a trimmed identity is forgotten ---------------
 
 const BIG_USER = {
