@@ -6,7 +6,7 @@ import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
 import { describe, isRecord } from "./_validate.ts";
-import { MAX_SESSION_MINUTES, sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
+import { CLOCK_SKEW_MS, MAX_SESSION_MINUTES, sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
 
@@ -292,9 +292,15 @@ export async function forget(state: SessionState, accessToken: string): Promise<
   }
 }
 
+/**
+ * True when a stored token is live by this session's clock: not expired, and not issued
+ * later than {@linkcode CLOCK_SKEW_MS} from now (clocks of sessions sharing a store may
+ * differ a little, not by hours). A token "issued" in the future would be sent until its
+ * far expiry with no renewal, whenever it really lapses.
+ */
 export function isLive(value: ArmorStoredSession | undefined, now: number): boolean {
   const token = value?.token;
-  return token !== undefined && token.expiresAt > now;
+  return token !== undefined && token.expiresAt > now && token.issuedAt <= now + CLOCK_SKEW_MS;
 }
 
 export function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {

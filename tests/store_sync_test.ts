@@ -35,6 +35,18 @@ const BAD_TIMES: [string, (token: { issuedAt: number; expiresAt: number }) => ob
     "longer than MAX_SESSION_MINUTES",
     (t) => ({ issuedAt: t.expiresAt - (MAX_SESSION_MINUTES + 1) * MINUTE }),
   ],
+  // Its lifetime is a session's, but it starts tomorrow: it would be sent for a day with
+  // no renewal, whenever it really lapses.
+  ["issued a day from now", (t) => ({
+    issuedAt: t.issuedAt + 24 * 60 * MINUTE,
+    expiresAt: t.expiresAt + 24 * 60 * MINUTE,
+  })],
+  // Expiring within the cap of now, but issued over an hour from now: no renewal for an
+  // hour and a half.
+  ["issued an hour and a half from now", (t) => ({
+    issuedAt: t.issuedAt + 90 * MINUTE,
+    expiresAt: t.issuedAt + 90 * MINUTE + 100_000,
+  })],
 ];
 
 for (const [name, times] of BAD_TIMES) {
