@@ -143,18 +143,20 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
   // Locally first, so a failing store cannot lose the new token.
   state.setToken(token, null);
   log(state.logger, { event: "renewal", outcome: "renewed" });
+  const renewed = owned(state, {
+    ...withoutClaim(base!),
+    token,
+    identity: state.identity ?? base!.identity,
+  });
   try {
-    const version = await storeSet(
-      state,
-      owned(state, {
-        ...withoutClaim(base!),
-        token,
-        identity: state.identity ?? base!.identity,
-      }),
-      claimed,
-    );
+    const version = await storeSet(state, renewed, claimed);
     if (state.token === token) state.version = version;
   } catch {
-    // Other sessions will renew for themselves.
+    // The outcome is unknown: when the store still shows the claim, put the new token in
+    // its place (in the background), so that others neither wait for the claim to lapse
+    // nor lose a session whose old token the server revoked on reissue.
+    void dropClaim(state, renewed).then((version) => {
+      if (version && state.token === token) state.version = version;
+    });
   }
 }

@@ -217,15 +217,20 @@ export async function claimSet(
 
 /**
  * Removes this session's claim when the store holds one (check-and-set, so nothing
- * written since is lost). Best effort: it never throws, and an unreleased claim lapses.
+ * written since is lost), or puts `replacement` in its place. Best effort: it never
+ * throws, and an unreleased claim lapses. Resolves with the version written, if any.
  */
-export async function dropClaim(state: SessionState): Promise<void> {
+export async function dropClaim(
+  state: SessionState,
+  replacement?: ArmorStoredSession,
+): Promise<string | null | undefined> {
   try {
     const entry = await storeGet(state);
-    if (entry === undefined || entry.value.claim?.owner !== state.owner) return;
-    await storeSet(state, withoutClaim(entry.value), entry.version);
+    if (entry === undefined || entry.value.claim?.owner !== state.owner) return undefined;
+    return await storeSet(state, replacement ?? withoutClaim(entry.value), entry.version);
   } catch {
     // The claim lapses by itself.
+    return undefined;
   }
 }
 

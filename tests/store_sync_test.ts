@@ -466,3 +466,36 @@ Deno.test("connect: a claim that lands after an abort is given back when its ans
   assert.equal((await inner.get(next.storeKey))!.value.claim, undefined);
   await next.disconnect();
 });
+
+Deno.test("a renewal whose write of the new token fails puts it in its claim's place: the others go on", async () => {
+  // A server that revokes the old token on reissue: a session sharing the store can only
+  // go on with the new token, and must not find the renewal's claim left behind.
+  await using server = await serve({ revokeOnReissue: true });
+  const inner = new MemoryTokenStore();
+  let failNext = false;
+  const store = {
+    get: (key: string) => inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      if (failNext && value?.token !== undefined && value.claim === undefined) {
+        failNext = false; // the renewal's write of its new token (over its claim)
+        return Promise.reject(new Error("ECONNRESET"));
+      }
+      return inner.set(key, value, version);
+    },
+  };
+  const a = await connect(server, { store });
+  const b = await connect(server, { store });
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  failNext = true;
+  await callMe(server, a);
+  await a.idle();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the clean-up runs in the background
+  const stored = (await inner.get(a.storeKey))!.value;
+  assert.equal(stored.claim, undefined, "the renewal's claim was left behind");
+  assert.equal(stored.token?.accessToken, a.token);
+  // b's token was revoked by a's reissue: b takes a's from the store.
+  assert.equal(await callMe(server, b), a.token);
+  assert.ok(b.isActive());
+  assert.equal(server.mock.count(REISSUE), 1);
+  await a.disconnect();
+});
