@@ -45,6 +45,16 @@ function bounded<T>(
   onLate?: (answer: T) => void,
   signal?: AbortSignal,
 ): Promise<T> {
+  const abortError = () =>
+    new ArmorApiError(
+      "ABORTED",
+      `Waiting for the token store (${what}) was aborted by the caller`,
+      {
+        cause: signal?.reason,
+      },
+    );
+  // Aborted already: nothing is asked of the store.
+  if (signal?.aborted) return Promise.reject(abortError());
   let id: ReturnType<typeof setTimeout> | undefined;
   let late = false;
   let onAbort: (() => void) | undefined;
@@ -52,17 +62,8 @@ function bounded<T>(
     if (signal !== undefined) {
       onAbort = () => {
         late = true;
-        reject(
-          new ArmorApiError(
-            "ABORTED",
-            `Waiting for the token store (${what}) was aborted by the caller`,
-            {
-              cause: signal.reason,
-            },
-          ),
-        );
+        reject(abortError());
       };
-      if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
     }
     id = setTimeout(() => {
