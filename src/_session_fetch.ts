@@ -457,7 +457,9 @@ function answered(
  * A 401 for `accessToken`. Sent with a token the session has replaced since, or one
  * whose renewal is in flight (a server that revokes the old token on reissue), or one
  * another session sharing the store renewed: the server did not act on it, so the call
- * is sent once more, as it was made, with the newer token. Else the session ends.
+ * is sent once more, as it was made, with the newer token (a call with a stream body,
+ * which cannot be sent again, gets its 401, and the session keeps the newer token).
+ * Else the session ends.
  */
 function unauthorized(
   state: SessionState,
@@ -468,12 +470,14 @@ function unauthorized(
   retried: boolean,
 ): Response | Promise<Response> {
   const answer = native ? response : boundBody(response, call.signal);
-  if (retried || state.ended !== undefined || !replayable(call)) {
+  if (retried || state.ended !== undefined) {
     rejected(state, accessToken);
     return answer;
   }
+  const resend = replayable(call);
   const current = state.token?.accessToken;
   if (current !== undefined && current !== accessToken) {
+    if (!resend) return answer;
     discard(answer);
     return send(state, call, current, true);
   }
@@ -486,6 +490,7 @@ function unauthorized(
       rejected(state, accessToken);
       return answer;
     }
+    if (!resend) return answer;
     discard(answer);
     return send(state, call, fresh, true);
   }, (error) => {
