@@ -25,6 +25,7 @@ import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
 import type { ArmorConnectOptions } from "./session_options.ts";
 import {
   adopt,
+  claimedByOther,
   claimSet,
   dropClaim,
   forget,
@@ -198,7 +199,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
     }
     const claim = value?.claim;
     if (
-      claim !== undefined && claim.owner !== state.owner && claim.until > now &&
+      claimedByOther(state, claim, now) &&
       performance.now() - realStart < claimFor
     ) {
       await sleep(LOGIN_POLL_MS, signal);

@@ -7,6 +7,7 @@ import { log } from "./_http.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import {
   adopt,
+  claimedByOther,
   claimSet,
   dropClaim,
   forget,
@@ -84,7 +85,7 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
     const now = state.now();
     const value = entry?.value;
     const claim = value?.claim;
-    if (claim !== undefined && claim.owner !== state.owner && claim.until > now) {
+    if (claimedByOther(state, claim, now)) {
       // Another session is renewing: look again shortly, keep the current token.
       state.retryAt = now + CLAIM_RETRY_MS;
       return;

@@ -18,7 +18,7 @@ import { elapsed, log, pathOf } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { rejected, startRenewal } from "./_renew.ts";
 import type { HeaderSet, SessionState } from "./_session_state.ts";
-import { adopt, peek, storeGet } from "./_store_sync.ts";
+import { adopt, claimedByOther, peek, storeGet } from "./_store_sync.ts";
 import { describe } from "./_validate.ts";
 import { ArmorApiError } from "./errors.ts";
 import {
@@ -537,10 +537,7 @@ async function renewedElsewhere(
     if (current !== undefined && current !== accessToken && state.ended === undefined) {
       return current;
     }
-    const claim = entry?.value.claim;
-    if (claim === undefined || claim.owner === state.owner || !(claim.until > state.now())) {
-      return undefined;
-    }
+    if (!claimedByOther(state, entry?.value.claim, state.now())) return undefined;
     await pause(state, call, CLAIM_RETRY_MS);
   }
   return undefined;

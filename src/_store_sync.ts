@@ -304,6 +304,21 @@ export async function forget(state: SessionState, accessToken: string): Promise<
  * differ a little, not by hours). A token "issued" in the future would be sent until its
  * far expiry with no renewal, whenever it really lapses.
  */
+/**
+ * True when `claim` is another session's and still open by this session's clock. A claim
+ * that would last longer than any session ({@linkcode MAX_SESSION_MINUTES}) from now is
+ * none this module writes: it is ignored, so that a corrupted record cannot stop every
+ * renewal and login until a far date.
+ */
+export function claimedByOther(
+  state: SessionState,
+  claim: ArmorStoredSession["claim"],
+  now: number,
+): boolean {
+  return claim !== undefined && claim.owner !== state.owner && claim.until > now &&
+    claim.until - now <= MAX_SESSION_MS;
+}
+
 export function isLive(value: ArmorStoredSession | undefined, now: number): boolean {
   const token = value?.token;
   return token !== undefined && token.expiresAt > now && token.issuedAt <= now + CLOCK_SKEW_MS;

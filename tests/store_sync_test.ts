@@ -499,3 +499,28 @@ Deno.test("a renewal whose write of the new token fails puts it in its claim's p
   assert.equal(server.mock.count(REISSUE), 1);
   await a.disconnect();
 });
+
+Deno.test("a stored claim that would last longer than any session is ignored: renewals and logins go on", async () => {
+  await using server = await serve();
+  const store = new MemoryTokenStore();
+  const session = await connect(server, { store });
+  // A claim no session writes: ten years long (a corrupted or hostile record).
+  await tamper(store, session.storeKey, (value) => ({
+    ...value,
+    claim: { owner: "ghost", purpose: "renew", until: START + 10 * 365 * 24 * 60 * MINUTE },
+  }));
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  await callMe(server, session);
+  await session.idle();
+  assert.equal(server.mock.count(REISSUE), 1, "the claim stopped the renewal");
+  await tamper(store, session.storeKey, (value) => ({
+    ...value,
+    token: undefined,
+    claim: { owner: "ghost", purpose: "login", until: START + 10 * 365 * 24 * 60 * MINUTE },
+  }));
+  const started = performance.now();
+  const other = await connect(server, { store, signal: AbortSignal.timeout(5_000) });
+  assert.ok(performance.now() - started < 3_000, `waited ${performance.now() - started} ms`);
+  await other.disconnect();
+  await session.disconnect();
+});
