@@ -189,7 +189,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
             forgotten = true;
             state.rejectedToken = accessToken;
             state.end("rejected");
-            await forget(state, accessToken);
+            await orAbort(forget(state, accessToken), signal);
             continue;
           }
         }
@@ -255,17 +255,21 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   state.identity = identity;
   state.setToken(token, null);
   state.chooseAccount(accountId, `${username}'s`);
-  // Share the login; a store that fails only loses the sharing, not this session.
-  try {
-    const proof = state.shared ? await makeLogin(username, password) : undefined;
-    const value = owned(state, { ...base, token, identity, login: proof });
-    let version = await storeSet(state, value, claimed);
-    if (version === null) version = await publish(state, value);
-    if (state.token === token) state.version = version;
-  } catch {
-    log(state.logger, { event: "error", code: "STORE" });
-    await giveBack();
-  }
+  // Share the login; a store that fails only loses the sharing, not this session. An
+  // abort ends the wait for it (the sharing goes on in the background).
+  const share = async () => {
+    try {
+      const proof = state.shared ? await makeLogin(username, password) : undefined;
+      const value = owned(state, { ...base, token, identity, login: proof });
+      let version = await storeSet(state, value, claimed);
+      if (version === null) version = await publish(state, value);
+      if (state.token === token) state.version = version;
+    } catch {
+      log(state.logger, { event: "error", code: "STORE" });
+      await giveBack();
+    }
+  };
+  await orAbort(share(), signal);
 }
 
 /**

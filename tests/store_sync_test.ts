@@ -524,3 +524,21 @@ Deno.test("a stored claim that would last longer than any session is ignored: re
   await other.disconnect();
   await session.disconnect();
 });
+
+Deno.test("connect: an abort ends the wait for sharing the login with a store that does not answer", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  const store = {
+    get: (key: string) => inner.get(key),
+    // Claims are written; the login's token (written over the claim) never answers.
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) =>
+      value?.token === undefined ? inner.set(key, value, version) : new Promise<never>(() => {}),
+  };
+  const signal = AbortSignal.timeout(300);
+  const started = performance.now();
+  const error = await connect(server, { store, timeout: 5_000, signal }).catch((e) => e);
+  const took = performance.now() - started;
+  assert.equal(error.code, "ABORTED", String(error));
+  assert.ok(took < 1_000, `settled after ${took} ms, not at the abort`);
+  assert.equal(server.mock.count("/auth/authorize"), 1);
+});
