@@ -3,6 +3,7 @@
 // `GET /me` and nothing else.
 
 import { clockSkew, fhAuthorization, signAhead } from "./_authorization.ts";
+import { untilAborted } from "./_fetch.ts";
 import { log, redactAuthorization, sendJson, type Transport } from "./_http.ts";
 import { armorPskSigner } from "./armor_psk.ts";
 import {
@@ -23,6 +24,7 @@ import { DEFAULT_AUTHORIZE_TIMEOUT_MS, DEFAULT_BASE_URL } from "./defaults.ts";
 import type { ArmorConnectOptions } from "./session_options.ts";
 import {
   adopt,
+  claimedByOther,
   claimSet,
   dropClaim,
   forget,
@@ -71,6 +73,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** `pending`, or `ABORTED` as soon as `signal` aborts (what it waited for goes on). */
+function orAbort<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return pending;
+  return untilAborted(pending, signal).catch((error) => {
+    if (signal.aborted) throw aborted(signal.reason);
+    throw error;
   });
 }
 
@@ -126,14 +137,14 @@ export async function login(state: SessionState, request: LoginRequest): Promise
   let forgotten = false;
   for (let attempts = 0;;) {
     if (signal?.aborted) throw aborted(signal.reason);
-    const entry = await storeGet(state);
+    const entry = await storeGet(state, signal);
     const now = state.now();
     const value = entry?.value;
     const mine = value !== undefined && value.server === state.prefix &&
       value.username === username;
     if (
       mine && isLive(value, now) && value!.identity !== undefined &&
-      await sameLogin(value!.login, username, password)
+      await orAbort(sameLogin(value!.login, username, password), signal)
     ) {
       // Not adopted (e.g. a token this session saw rejected): log in afresh below.
       if (adopt(state, entry)) {
@@ -154,7 +165,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
             forgotten = true;
             state.rejectedToken = accessToken;
             state.end("rejected");
-            await forget(state, accessToken);
+            await orAbort(forget(state, accessToken), signal);
             continue;
           }
         }
@@ -164,7 +175,7 @@ export async function login(state: SessionState, request: LoginRequest): Promise
     }
     const claim = value?.claim;
     if (
-      claim !== undefined && claim.owner !== state.owner && claim.until > now &&
+      claimedByOther(state, claim, now) &&
       performance.now() - realStart < claimFor
     ) {
       await sleep(LOGIN_POLL_MS, signal);
@@ -175,6 +186,8 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       state,
       { ...base, claim: { owner: state.owner, purpose: "login", until: now + claimFor } },
       entry?.version ?? null,
+      true,
+      signal,
     );
     if (claimed !== null) break;
     // Lost a race for the claim: look again after a short, real pause.
@@ -218,23 +231,29 @@ export async function login(state: SessionState, request: LoginRequest): Promise
       expiresAt: fresh.expiresAt.getTime(),
     };
   } catch (error) {
-    await giveBack();
+    // An abort ends the login at once: the claim is given back in the background.
+    const released = giveBack();
+    if (!signal?.aborted) await released;
     throw error;
   }
   state.identity = identity;
   state.setToken(token, null);
   state.chooseAccount(accountId, `${username}'s`);
-  // Share the login; a store that fails only loses the sharing, not this session.
-  try {
-    const proof = state.shared ? await makeLogin(username, password) : undefined;
-    const value = owned(state, { ...base, token, identity, login: proof });
-    let version = await storeSet(state, value, claimed);
-    if (version === null) version = await publish(state, value);
-    if (state.token === token) state.version = version;
-  } catch {
-    log(state.logger, { event: "error", code: "STORE" });
-    await giveBack();
-  }
+  // Share the login; a store that fails only loses the sharing, not this session. An
+  // abort ends the wait for it (the sharing goes on in the background).
+  const share = async () => {
+    try {
+      const proof = state.shared ? await makeLogin(username, password) : undefined;
+      const value = owned(state, { ...base, token, identity, login: proof });
+      let version = await storeSet(state, value, claimed);
+      if (version === null) version = await publish(state, value);
+      if (state.token === token) state.version = version;
+    } catch {
+      log(state.logger, { event: "error", code: "STORE" });
+      await giveBack();
+    }
+  };
+  await orAbort(share(), signal);
 }
 
 /**

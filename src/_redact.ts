@@ -25,11 +25,24 @@ function variants(secrets: readonly string[]): string[] {
 /** How many objects {@linkcode scrubCause} looks through before it withholds the cause. */
 const SCRUB_BUDGET = 1_000;
 
+/** The `toString`s that show nothing but what is looked through anyway. */
+const PLAIN_TO_STRINGS: ReadonlySet<unknown> = new Set([
+  Object.prototype.toString,
+  Error.prototype.toString,
+  Array.prototype.toString,
+  Function.prototype.toString,
+]);
+
+/** How `Deno.inspect`, `console.log` and Node's `util.inspect` let an object print itself. */
+const INSPECT_HOOKS = [Symbol.for("Deno.customInspect"), Symbol.for("nodejs.util.inspect.custom")];
+
 /**
  * True when `value` or anything reachable from it shows a secret: strings, an error's
  * message and stack, every own property (the cause chain, `AggregateError.errors`, the
- * request options some fetch wrappers keep), and the entries of maps and sets. A value
- * too large to look through counts as showing one.
+ * request options some fetch wrappers keep), and the entries of maps and sets; also what
+ * printing it would show: its `toJSON` and `toString`. An own getter that
+ * `JSON.stringify` would run, or a custom inspect, shows what is unknown: it counts as
+ * showing one. A value too large to look through counts as showing one.
  */
 function shows(
   value: unknown,
@@ -44,17 +57,39 @@ function shows(
   if (--budget.left < 0) return true;
   seen.add(value);
   try {
-    const error = value as { message?: unknown; stack?: unknown };
+    const error = value as {
+      message?: unknown;
+      stack?: unknown;
+      toJSON?: unknown;
+      toString?: unknown;
+      [hook: symbol]: unknown;
+    };
     if (leaks(error.message, secrets, shape) || leaks(error.stack, secrets, shape)) return true;
+    for (const hook of INSPECT_HOOKS) if (typeof error[hook] === "function") return true;
+    const { toJSON, toString } = error;
+    if (
+      typeof toJSON === "function" && shows(toJSON.call(value, ""), secrets, shape, seen, budget)
+    ) {
+      return true;
+    }
+    if (
+      typeof toString === "function" && !PLAIN_TO_STRINGS.has(toString) &&
+      shows(toString.call(value), secrets, shape, seen, budget)
+    ) {
+      return true;
+    }
     if (value instanceof Map || value instanceof Set) {
       for (const entry of value) if (shows(entry, secrets, shape, seen, budget)) return true;
     }
     for (const key of Reflect.ownKeys(value)) {
       if (typeof key === "string" && leaks(key, secrets, shape)) return true;
       const descriptor = Object.getOwnPropertyDescriptor(value, key);
-      // Getters are not run: what they would show is unknown, so it is not shown.
-      if (descriptor !== undefined && "value" in descriptor) {
+      if (descriptor === undefined) continue;
+      if ("value" in descriptor) {
         if (shows(descriptor.value, secrets, shape, seen, budget)) return true;
+      } else if (descriptor.enumerable) {
+        // A getter `JSON.stringify` would run: what it shows is unknown, so it is not run.
+        return true;
       }
     }
   } catch {

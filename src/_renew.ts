@@ -7,6 +7,7 @@ import { log } from "./_http.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import {
   adopt,
+  claimedByOther,
   claimSet,
   dropClaim,
   forget,
@@ -84,7 +85,7 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
     const now = state.now();
     const value = entry?.value;
     const claim = value?.claim;
-    if (claim !== undefined && claim.owner !== state.owner && claim.until > now) {
+    if (claimedByOther(state, claim, now)) {
       // Another session is renewing: look again shortly, keep the current token.
       state.retryAt = now + CLAIM_RETRY_MS;
       return;
@@ -143,18 +144,20 @@ async function renewOnce(state: SessionState, checked: () => void): Promise<void
   // Locally first, so a failing store cannot lose the new token.
   state.setToken(token, null);
   log(state.logger, { event: "renewal", outcome: "renewed" });
+  const renewed = owned(state, {
+    ...withoutClaim(base!),
+    token,
+    identity: state.identity ?? base!.identity,
+  });
   try {
-    const version = await storeSet(
-      state,
-      owned(state, {
-        ...withoutClaim(base!),
-        token,
-        identity: state.identity ?? base!.identity,
-      }),
-      claimed,
-    );
+    const version = await storeSet(state, renewed, claimed);
     if (state.token === token) state.version = version;
   } catch {
-    // Other sessions will renew for themselves.
+    // The outcome is unknown: when the store still shows the claim, put the new token in
+    // its place (in the background), so that others neither wait for the claim to lapse
+    // nor lose a session whose old token the server revoked on reissue.
+    void dropClaim(state, renewed).then((version) => {
+      if (version && state.token === token) state.version = version;
+    });
   }
 }

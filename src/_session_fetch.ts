@@ -18,7 +18,7 @@ import { elapsed, log, pathOf, redactAuthorization } from "./_http.ts";
 import { REDACTED } from "./_redact.ts";
 import { rejected, startRenewal } from "./_renew.ts";
 import type { HeaderSet, SessionState } from "./_session_state.ts";
-import { adopt, peek, storeGet } from "./_store_sync.ts";
+import { adopt, claimedByOther, peek, storeGet } from "./_store_sync.ts";
 import { describe } from "./_validate.ts";
 import { ArmorApiError } from "./errors.ts";
 import {
@@ -459,7 +459,9 @@ function answered(
  * A 401 for `accessToken`. Sent with a token the session has replaced since, or one
  * whose renewal is in flight (a server that revokes the old token on reissue), or one
  * another session sharing the store renewed: the server did not act on it, so the call
- * is sent once more, as it was made, with the newer token. Else the session ends.
+ * is sent once more, as it was made, with the newer token (a call with a stream body,
+ * which cannot be sent again, gets its 401, and the session keeps the newer token).
+ * Else the session ends.
  */
 function unauthorized(
   state: SessionState,
@@ -470,12 +472,14 @@ function unauthorized(
   retried: boolean,
 ): Response | Promise<Response> {
   const answer = native ? response : boundBody(response, call.signal);
-  if (retried || state.ended !== undefined || !replayable(call)) {
+  if (retried || state.ended !== undefined) {
     rejected(state, accessToken);
     return answer;
   }
+  const resend = replayable(call);
   const current = state.token?.accessToken;
   if (current !== undefined && current !== accessToken) {
+    if (!resend) return answer;
     discard(answer);
     return send(state, call, current, true);
   }
@@ -488,6 +492,7 @@ function unauthorized(
       rejected(state, accessToken);
       return answer;
     }
+    if (!resend) return answer;
     discard(answer);
     return send(state, call, fresh, true);
   }, (error) => {
@@ -534,10 +539,7 @@ async function renewedElsewhere(
     if (current !== undefined && current !== accessToken && state.ended === undefined) {
       return current;
     }
-    const claim = entry?.value.claim;
-    if (claim === undefined || claim.owner === state.owner || !(claim.until > state.now())) {
-      return undefined;
-    }
+    if (!claimedByOther(state, entry?.value.claim, state.now())) return undefined;
     await pause(state, call, CLAIM_RETRY_MS);
   }
   return undefined;

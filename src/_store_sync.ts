@@ -6,7 +6,7 @@ import { scrubCause } from "./_redact.ts";
 import type { LocalToken, SessionState } from "./_session_state.ts";
 import { ArmorApiError } from "./errors.ts";
 import { describe, isRecord } from "./_validate.ts";
-import { MAX_SESSION_MINUTES, sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
+import { CLOCK_SKEW_MS, MAX_SESSION_MINUTES, sessionLengthMs, STORE_ATTEMPTS } from "./renewal.ts";
 import { ACCESS_TOKEN_PATTERN, type ArmorApiToken } from "./token.ts";
 import type { ArmorStoredSession, ArmorStoreEntry } from "./token_store.ts";
 
@@ -17,10 +17,10 @@ export function storeError(message: string, cause?: unknown): ArmorApiError {
 
 /**
  * Text shaped like a secret a store record holds: a token (32 characters of `[a-z0-9]`),
- * a salt or a verifier (hex). A store's error may quote a record this session never
+ * a salt or a verifier (hex), in either case. A store's error may quote a record this session never
  * read (another session's token): such a cause is withheld whole.
  */
-const STORED_SECRET_SHAPE = /[a-z0-9]{32,}/;
+const STORED_SECRET_SHAPE = /[a-z0-9]{32,}/i; // in capitals too: still the secret
 
 /** The secrets this session knows of: its tokens, and those of a record it writes. */
 function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {
@@ -34,7 +34,8 @@ function secretsOf(state: SessionState, value?: ArmorStoredSession): string[] {
 /**
  * Bounds a store call by the session's timeout: a stalled store must not hang calls.
  * `value` is what a write writes: its secrets are kept out of the error too. `onLate`
- * gets the answer that came after the timeout, if one does.
+ * gets the answer that came after the timeout (or after `signal` aborted), if one does.
+ * `signal` (a caller's) ends the wait at once, with `ABORTED`.
  */
 function bounded<T>(
   state: SessionState,
@@ -42,10 +43,29 @@ function bounded<T>(
   what: string,
   value?: ArmorStoredSession,
   onLate?: (answer: T) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
+  const abortError = () =>
+    new ArmorApiError(
+      "ABORTED",
+      `Waiting for the token store (${what}) was aborted by the caller`,
+      {
+        cause: signal?.reason,
+      },
+    );
+  // Aborted already: nothing is asked of the store.
+  if (signal?.aborted) return Promise.reject(abortError());
   let id: ReturnType<typeof setTimeout> | undefined;
   let late = false;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    if (signal !== undefined) {
+      onAbort = () => {
+        late = true;
+        reject(abortError());
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
     id = setTimeout(() => {
       late = true;
       reject(storeError(`The token store did not answer ${what} within ${state.timeout} ms`));
@@ -70,7 +90,10 @@ function bounded<T>(
     if (error instanceof ArmorApiError && cause === error) throw error;
     throw storeError(`The token store failed ${what}`, cause);
   });
-  return Promise.race([typed, timeout]).finally(() => clearTimeout(id));
+  return Promise.race([typed, timeout]).finally(() => {
+    clearTimeout(id);
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+  });
 }
 
 const finite = (value: unknown): value is number =>
@@ -123,9 +146,22 @@ export function isWellFormed(value: unknown): value is ArmorStoredSession {
   return true;
 }
 
-/** Reads the store; a malformed record reads as an empty one (its version kept). */
-export async function storeGet(state: SessionState): Promise<ArmorStoreEntry | undefined> {
-  const entry = await bounded(state, () => state.store.get(state.key), "a read");
+/**
+ * Reads the store; a malformed record reads as an empty one (its version kept). `signal`
+ * (a caller's) ends the wait at once.
+ */
+export async function storeGet(
+  state: SessionState,
+  signal?: AbortSignal,
+): Promise<ArmorStoreEntry | undefined> {
+  const entry = await bounded(
+    state,
+    () => state.store.get(state.key),
+    "a read",
+    undefined,
+    undefined,
+    signal,
+  );
   if (entry === undefined) return undefined;
   if (!isRecord(entry) || typeof entry.version !== "string") {
     throw storeError("The token store answered a read with something that is not an entry");
@@ -151,13 +187,15 @@ export function storeSet(
  * (it failed, or did not answer in time, but may have landed), the claim is given back,
  * best effort: at once when the store shows it, and when a late answer brings the
  * version it wrote. Others then need not wait for it to lapse. With `awaitRelease`
- * false, the failure is reported without waiting for the first of these.
+ * false, the failure is reported without waiting for the first of these; so is an
+ * abort of `signal` (a caller's), which ends the wait at once.
  */
 export async function claimSet(
   state: SessionState,
   value: ArmorStoredSession,
   version: string | null,
   awaitRelease = true,
+  signal?: AbortSignal,
 ): Promise<string | null> {
   const giveBackLate = (written: string | null) => {
     if (written !== null) storeSet(state, withoutClaim(value), written).catch(() => {});
@@ -169,25 +207,31 @@ export async function claimSet(
       "a write",
       value,
       giveBackLate,
+      signal,
     );
   } catch (error) {
     const release = dropClaim(state);
-    if (awaitRelease) await release;
+    if (awaitRelease && !signal?.aborted) await release;
     throw error;
   }
 }
 
 /**
  * Removes this session's claim when the store holds one (check-and-set, so nothing
- * written since is lost). Best effort: it never throws, and an unreleased claim lapses.
+ * written since is lost), or puts `replacement` in its place. Best effort: it never
+ * throws, and an unreleased claim lapses. Resolves with the version written, if any.
  */
-export async function dropClaim(state: SessionState): Promise<void> {
+export async function dropClaim(
+  state: SessionState,
+  replacement?: ArmorStoredSession,
+): Promise<string | null | undefined> {
   try {
     const entry = await storeGet(state);
-    if (entry === undefined || entry.value.claim?.owner !== state.owner) return;
-    await storeSet(state, withoutClaim(entry.value), entry.version);
+    if (entry === undefined || entry.value.claim?.owner !== state.owner) return undefined;
+    return await storeSet(state, replacement ?? withoutClaim(entry.value), entry.version);
   } catch {
     // The claim lapses by itself.
+    return undefined;
   }
 }
 
@@ -254,9 +298,30 @@ export async function forget(state: SessionState, accessToken: string): Promise<
   }
 }
 
+/**
+ * True when a stored token is live by this session's clock: not expired, and not issued
+ * later than {@linkcode CLOCK_SKEW_MS} from now (clocks of sessions sharing a store may
+ * differ a little, not by hours). A token "issued" in the future would be sent until its
+ * far expiry with no renewal, whenever it really lapses.
+ */
+/**
+ * True when `claim` is another session's and still open by this session's clock. A claim
+ * that would last longer than any session ({@linkcode MAX_SESSION_MINUTES}) from now is
+ * none this module writes: it is ignored, so that a corrupted record cannot stop every
+ * renewal and login until a far date.
+ */
+export function claimedByOther(
+  state: SessionState,
+  claim: ArmorStoredSession["claim"],
+  now: number,
+): boolean {
+  return claim !== undefined && claim.owner !== state.owner && claim.until > now &&
+    claim.until - now <= MAX_SESSION_MS;
+}
+
 export function isLive(value: ArmorStoredSession | undefined, now: number): boolean {
   const token = value?.token;
-  return token !== undefined && token.expiresAt > now;
+  return token !== undefined && token.expiresAt > now && token.issuedAt <= now + CLOCK_SKEW_MS;
 }
 
 export function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {

@@ -457,3 +457,35 @@ Deno.test("an injected fetch that resolves with something that is not a Response
     assert.match(token.message, /not a Response/);
   }
 });
+
+Deno.test("a call with a stream body that gets a 401 while the reissue's answer is in transit: its 401, and the session keeps the new token", async () => {
+  await using server = await serve({ revokeOnReissue: true });
+  // The reissue's answer reaches the session 300 ms after the server revoked the old token.
+  const fetch =
+    ((input: RequestInfo | URL, init?: RequestInit) =>
+      globalThis.fetch(input, init).then(async (response) => {
+        if (String(input).endsWith(REISSUE)) await sleep(300);
+        return response;
+      })) as typeof globalThis.fetch;
+  const session = await connect(server, { fetch });
+  const old = session.token;
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  const renewing = session.fetch("/me"); // starts the renewal
+  await sleep(100); // the server has revoked the old token; its answer is still on the way
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("{}"));
+      controller.close();
+    },
+  });
+  const init = { method: "POST", body, duplex: "half" } as RequestInit;
+  const res = await session.fetch("/users/setpassword", init);
+  await res.body?.cancel();
+  assert.equal(res.status, 401); // a stream is read once: it cannot be sent again
+  await (await renewing).body?.cancel();
+  await session.idle();
+  assert.equal(session.isActive(), true, "the session ended and threw the new token away");
+  assert.notEqual(session.token, old);
+  assert.ok(server.mock.isTokenValid(session.token));
+  assert.equal(server.mock.count(REISSUE), 1);
+});

@@ -35,6 +35,18 @@ const BAD_TIMES: [string, (token: { issuedAt: number; expiresAt: number }) => ob
     "longer than MAX_SESSION_MINUTES",
     (t) => ({ issuedAt: t.expiresAt - (MAX_SESSION_MINUTES + 1) * MINUTE }),
   ],
+  // Its lifetime is a session's, but it starts tomorrow: it would be sent for a day with
+  // no renewal, whenever it really lapses.
+  ["issued a day from now", (t) => ({
+    issuedAt: t.issuedAt + 24 * 60 * MINUTE,
+    expiresAt: t.expiresAt + 24 * 60 * MINUTE,
+  })],
+  // Expiring within the cap of now, but issued over an hour from now: no renewal for an
+  // hour and a half.
+  ["issued an hour and a half from now", (t) => ({
+    issuedAt: t.issuedAt + 90 * MINUTE,
+    expiresAt: t.issuedAt + 90 * MINUTE + 100_000,
+  })],
 ];
 
 for (const [name, times] of BAD_TIMES) {
@@ -157,6 +169,61 @@ Deno.test("a wrong password on a store whose read error quotes the record gets n
   fail.reads = false;
   await owner.disconnect();
 });
+
+/**
+ * Store errors that show the value they were given only when they are printed: through an
+ * own getter or `toJSON` (run by `JSON.stringify`), a custom inspect (run by
+ * `Deno.inspect` and `console.log`), `toString`, or in capitals.
+ */
+const QUOTING_ERRORS: [string, (quoted: string) => unknown][] = [
+  ["an own getter", (quoted) => {
+    const error = new Error("Command failed");
+    Object.defineProperty(error, "command", { get: () => quoted, enumerable: true });
+    return error;
+  }],
+  ["toJSON", (quoted) => {
+    class RequestError extends Error {
+      toJSON() {
+        return { message: this.message, body: quoted };
+      }
+    }
+    return new RequestError("Request failed");
+  }],
+  ["a custom inspect", (quoted) => {
+    class RequestError extends Error {
+      [Symbol.for("Deno.customInspect")]() {
+        return `RequestError: ${quoted}`;
+      }
+    }
+    return new RequestError("Request failed");
+  }],
+  ["toString", (quoted) => ({ toString: () => `Command failed: ${quoted}` })],
+  ["capitals", (quoted) => new Error(`ERR ${quoted.toUpperCase()}`)],
+];
+
+for (const [name, quoting] of QUOTING_ERRORS) {
+  Deno.test(`a store error that quotes the value through ${name} shows no secret of the owner`, async () => {
+    await using server = await serve();
+    const inner = new MemoryTokenStore();
+    const owner = await connect(server, { store: inner });
+    const secrets = secretsOf((await inner.get(owner.storeKey))!.value);
+    const store = {
+      get: (key: string) => inner.get(key),
+      set: (_key: string, value: ArmorStoredSession | undefined) =>
+        Promise.reject(quoting(JSON.stringify(value))),
+    };
+    const error = await connect(server, { store, password: "wrong-password" }).catch((e) => e);
+    assert.equal(error.code, "STORE", String(error));
+    const shown = [
+      Deno.inspect(error, { depth: Infinity, showHidden: true }),
+      JSON.stringify(error),
+      JSON.stringify(error.cause),
+      String(error.cause),
+    ].join("\n").toLowerCase();
+    for (const secret of secrets) assert.ok(!shown.includes(secret), "the owner's secret leaked");
+    await owner.disconnect();
+  });
+}
 
 // ---- issue 16 item 7: a revoked token of a trimmed identity is forgotten ---------------
 
@@ -342,4 +409,136 @@ Deno.test("a renewal claim whose give-back fails is removed: another session ren
   assert.ok(server.mock.isTokenValid(b.token));
   await a.disconnect();
   await b.disconnect();
+});
+
+// ---- connect's waits for the store end when its signal aborts ----------------------------
+
+/** A store whose reads or writes (`stalls`) never answer. */
+function stalledStore(inner: MemoryTokenStore, stalls: "get" | "set") {
+  return {
+    get: (key: string) => stalls === "get" ? new Promise<never>(() => {}) : inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) =>
+      stalls === "set" ? new Promise<never>(() => {}) : inner.set(key, value, version),
+  };
+}
+
+for (const stalls of ["get", "set"] as const) {
+  Deno.test(`connect: an abort ends a wait for a store ${stalls} that does not answer at once`, async () => {
+    await using server = await serve();
+    const store = stalledStore(new MemoryTokenStore(), stalls);
+    const started = performance.now();
+    const error = await connect(server, {
+      store,
+      timeout: 5_000,
+      signal: AbortSignal.timeout(100),
+    }).catch((e) => e);
+    const took = performance.now() - started;
+    assert.equal(error.code, "ABORTED", String(error));
+    assert.ok(took < 1_000, `settled after ${took} ms, not at the abort`);
+    assert.equal(server.mock.count("/auth/authorize"), 0);
+  });
+}
+
+Deno.test("connect: a claim that lands after an abort is given back when its answer comes", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  let slow = true;
+  let answered: Promise<unknown> = Promise.resolve();
+  const store = {
+    get: (key: string) => inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      if (!slow) return inner.set(key, value, version);
+      slow = false; // the claim lands after the abort (200 ms), its answer later still
+      const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const written = pause(200).then(() => inner.set(key, value, version));
+      const late = written.then(async (version) => (await pause(100), version));
+      answered = late.then(() => new Promise((resolve) => setTimeout(resolve, 50)));
+      return late;
+    },
+  };
+  const error = await connect(server, { store, timeout: 5_000, signal: AbortSignal.timeout(100) })
+    .catch((e) => e);
+  assert.equal(error.code, "ABORTED", String(error));
+  await answered;
+  const started = performance.now();
+  const next = await connect(server, { store, signal: AbortSignal.timeout(5_000) });
+  assert.ok(performance.now() - started < 3_000, `waited ${performance.now() - started} ms`);
+  assert.equal((await inner.get(next.storeKey))!.value.claim, undefined);
+  await next.disconnect();
+});
+
+Deno.test("a renewal whose write of the new token fails puts it in its claim's place: the others go on", async () => {
+  // A server that revokes the old token on reissue: a session sharing the store can only
+  // go on with the new token, and must not find the renewal's claim left behind.
+  await using server = await serve({ revokeOnReissue: true });
+  const inner = new MemoryTokenStore();
+  let failNext = false;
+  const store = {
+    get: (key: string) => inner.get(key),
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) => {
+      if (failNext && value?.token !== undefined && value.claim === undefined) {
+        failNext = false; // the renewal's write of its new token (over its claim)
+        return Promise.reject(new Error("ECONNRESET"));
+      }
+      return inner.set(key, value, version);
+    },
+  };
+  const a = await connect(server, { store });
+  const b = await connect(server, { store });
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  failNext = true;
+  await callMe(server, a);
+  await a.idle();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the clean-up runs in the background
+  const stored = (await inner.get(a.storeKey))!.value;
+  assert.equal(stored.claim, undefined, "the renewal's claim was left behind");
+  assert.equal(stored.token?.accessToken, a.token);
+  // b's token was revoked by a's reissue: b takes a's from the store.
+  assert.equal(await callMe(server, b), a.token);
+  assert.ok(b.isActive());
+  assert.equal(server.mock.count(REISSUE), 1);
+  await a.disconnect();
+});
+
+Deno.test("a stored claim that would last longer than any session is ignored: renewals and logins go on", async () => {
+  await using server = await serve();
+  const store = new MemoryTokenStore();
+  const session = await connect(server, { store });
+  // A claim no session writes: ten years long (a corrupted or hostile record).
+  await tamper(store, session.storeKey, (value) => ({
+    ...value,
+    claim: { owner: "ghost", purpose: "renew", until: START + 10 * 365 * 24 * 60 * MINUTE },
+  }));
+  server.mock.clock.advance(RENEW_AFTER_MS + 1);
+  await callMe(server, session);
+  await session.idle();
+  assert.equal(server.mock.count(REISSUE), 1, "the claim stopped the renewal");
+  await tamper(store, session.storeKey, (value) => ({
+    ...value,
+    token: undefined,
+    claim: { owner: "ghost", purpose: "login", until: START + 10 * 365 * 24 * 60 * MINUTE },
+  }));
+  const started = performance.now();
+  const other = await connect(server, { store, signal: AbortSignal.timeout(5_000) });
+  assert.ok(performance.now() - started < 3_000, `waited ${performance.now() - started} ms`);
+  await other.disconnect();
+  await session.disconnect();
+});
+
+Deno.test("connect: an abort ends the wait for sharing the login with a store that does not answer", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  const store = {
+    get: (key: string) => inner.get(key),
+    // Claims are written; the login's token (written over the claim) never answers.
+    set: (key: string, value: ArmorStoredSession | undefined, version: string | null) =>
+      value?.token === undefined ? inner.set(key, value, version) : new Promise<never>(() => {}),
+  };
+  const signal = AbortSignal.timeout(300);
+  const started = performance.now();
+  const error = await connect(server, { store, timeout: 5_000, signal }).catch((e) => e);
+  const took = performance.now() - started;
+  assert.equal(error.code, "ABORTED", String(error));
+  assert.ok(took < 1_000, `settled after ${took} ms, not at the abort`);
+  assert.equal(server.mock.count("/auth/authorize"), 1);
 });
