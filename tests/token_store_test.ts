@@ -200,11 +200,13 @@ async function sharedLoginAndRenewal(
 
   mock.clock.set(START + RENEW_AFTER_MS + 1);
   const sent = await Promise.all([callMe(server, a), callMe(server, b)]);
-  assert.deepEqual(sent, [first, first]);
   await Promise.all([a.idle(), b.idle()]);
   assert.equal(mock.count(REISSUE), 1);
   const second = mock.issuedTokens.at(-1)!;
   assert.notEqual(second, first);
+  // Each call goes out with the token it was made with, or with the one renewal's token
+  // when the store check found it first (on a KV file that is a matter of timing).
+  for (const token of sent) assert.ok(token === first || token === second);
 
   mock.clock.advance(1_000);
   assert.equal(await callMe(server, a), second);
