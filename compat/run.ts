@@ -1,5 +1,6 @@
 // `deno task compat`: runs the smoke flow of compat/smoke.mjs (connect, GET /me, reissue,
-// GET /accounts, disconnect) on Deno from source, and on Node, Bun and Cloudflare workerd
+// GET /accounts, disconnect; an API key from connectOptionsFromEnv signing a POST raw and
+// sha512) on Deno from source, and on Node, Bun and Cloudflare workerd
 // (through Miniflare) from a bundle of mod.ts. The runtimes run at the same time, each
 // against its own mock Armor API served here on 127.0.0.1.
 //
@@ -10,6 +11,7 @@
 // the same time), then the runtimes (at most 45 s each, at the same time).
 
 import { serveMockArmorApi } from "../src/testing/mod.ts";
+import { API_KEYS } from "./smoke.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NPM = `${ROOT}compat/node`;
@@ -140,7 +142,7 @@ async function version(command: string): Promise<string> {
 /** Runs the flow on one runtime; the reason it failed, or undefined. */
 async function smokeOn(runtime: Runtime): Promise<string | undefined> {
   if (runtime.blocked !== undefined) return runtime.blocked;
-  await using server = await serveMockArmorApi();
+  await using server = await serveMockArmorApi({ apiKeys: API_KEYS });
   // For the timeout step: a path the mock holds for 5 s before answering.
   server.mock.inject({ path: "/slow", delayMs: 5_000, status: 200, body: {}, times: Infinity });
   let outcome: Outcome;

@@ -1,11 +1,25 @@
 // @ts-check
 // The one smoke flow every runtime runs against the mock Armor API: log in, call the
-// API, reissue the token, call again, disconnect. Plain JavaScript with Web APIs only,
+// API, reissue the token, call again, disconnect, then sign a POST with an API key each
+// way (raw, sha512). Plain JavaScript with Web APIs only,
 // so Deno, Node, Bun and workerd load this same file.
 
 /** The mock's default user (see DEFAULT_MOCK_USER in src/testing/mock_armor_api.ts). */
 export const USERNAME = "demo@example.com";
 const PASSWORD = "demo-password";
+
+/**
+ * The API keys the mock is served with (compat/run.ts): one that signs bodies raw, as
+ * Armor's OpenAPI contract documents (the default), one that signs a SHA-512 digest.
+ */
+export const API_KEYS = [
+  { id: "6f1c2a4e-3b5d-4e7f-8a9b-0c1d2e3f4a5b", secret: "compat-raw-secret" },
+  {
+    id: "7a2b3c4d-5e6f-4a8b-9c0d-1e2f3a4b5c6d",
+    secret: "compat-sha512-secret",
+    bodySigning: /** @type {"sha512"} */ ("sha512"),
+  },
+];
 
 /**
  * Runs the flow with the module's exports and returns a report; never throws.
@@ -64,6 +78,33 @@ export async function smoke(armor, baseUrl) {
     await session.disconnect();
     check(!session.isActive(), "The session is still active after disconnect");
     steps.push("disconnect");
+
+    for (const key of API_KEYS) {
+      const mode = key.bodySigning ?? "raw";
+      step = `API key (${mode})`;
+      /** @type {Record<string, string>} */
+      const env = {
+        ARMOR_API_KEY_ID: key.id,
+        ARMOR_API_SECRET_KEY: key.secret,
+        ARMOR_BASE_URL: baseUrl,
+      };
+      if (key.bodySigning !== undefined) env.ARMOR_API_BODY_SIGNING = key.bodySigning;
+      const keyed = await armor.ArmorSession.connect(armor.connectOptionsFromEnv(env));
+      check(keyed.scheme === "ARMOR-PSK", `An API-key session's scheme is ${keyed.scheme}`);
+      // The mock checks the signature over the body, then refuses API keys on this path
+      // (403): a 401 means it refused the signature.
+      const signed = await keyed.fetch("/users/resetpassword", {
+        method: "POST",
+        body: JSON.stringify({ note: "signed on every runtime, é ✓" }),
+      });
+      await signed.arrayBuffer();
+      check(
+        signed.status === 403,
+        `A POST signed ${mode} answered ${signed.status}, expected 403 (401: signature refused)`,
+      );
+      await keyed.disconnect();
+      steps.push(`API key, POST signed ${mode}`);
+    }
     return { ok: true, steps };
   } catch (error) {
     return { ok: false, steps, step, error: describe(error) };
