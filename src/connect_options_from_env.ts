@@ -7,6 +7,7 @@
 
 import type { ArmorApiKey } from "./armor_psk.ts";
 import type { ArmorConnectOptions } from "./session_options.ts";
+import { checkBaseUrl } from "./_validate.ts";
 
 type EnvSource =
   | ((name: string) => string | undefined)
@@ -26,8 +27,6 @@ const VARIABLES = [
 type Variable = typeof VARIABLES[number];
 
 const ALLOW_ENV = "--allow-env='ARMOR_*'";
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 /**
  * Reads the options of `ArmorSession.connect` from the environment:
@@ -129,7 +128,7 @@ export function connectOptionsFromEnv(
         "or ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY",
     );
   }
-  if (baseUrl !== undefined) options.baseUrl = checkBaseUrl(baseUrl);
+  if (baseUrl !== undefined) options.baseUrl = checkEnvBaseUrl(baseUrl);
   if (accountId !== undefined) options.accountId = checkAccountId(accountId);
   return hideSecrets(options, ["password"]);
 }
@@ -186,19 +185,15 @@ function checkPair(first: Variable, a: unknown, second: Variable, b: unknown): v
   throw new TypeError(`${set} is set but ${unset} is not: set both, or neither`);
 }
 
-function checkBaseUrl(value: string): string {
-  let url: URL | undefined;
+/** The base URL, checked by the rules `connect` applies; the error names the variable only. */
+function checkEnvBaseUrl(value: string): string {
   try {
-    url = new URL(value);
+    checkBaseUrl(value);
   } catch {
-    // reported below
-  }
-  const ok = url !== undefined && url.username === "" && url.password === "" &&
-    (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.test(url.hostname)));
-  if (!ok) {
     throw new TypeError(
       "ARMOR_BASE_URL must be an https:// address such as https://api.armor.com, with no user " +
-        "name or password (http:// only for a loopback host such as http://127.0.0.1:8080)",
+        "name, password, query or fragment (http:// only for a loopback host such as " +
+        "http://127.0.0.1:8080)",
     );
   }
   return value;

@@ -126,6 +126,8 @@ Deno.test("a base URL that is not https (loopback http aside) names ARMOR_BASE_U
       "https://user:pw-in-url-77@armor.internal.example",
       "http://10.0.0.5:8080",
       "not a url at all",
+      "https://armor.internal.example/?tenant=secret-77",
+      "https://armor.internal.example/#frag-77",
     ]
   ) {
     refuses({ ...base, ARMOR_BASE_URL: url }, /^ARMOR_BASE_URL must be an https:\/\/ address/);
