@@ -286,6 +286,54 @@ for (const [name, fail] of ECHOING) {
   });
 }
 
+Deno.test("RedisTokenStore: a client error whose name echoes the command shows no token", async () => {
+  const store = new RedisTokenStore({
+    eval: (_script, _keys, args) => {
+      const error = new Error("Command failed");
+      error.name = `ReplyError ${args.join(" ")}`; // the name, not the message, echoes it
+      return Promise.reject(error);
+    },
+  });
+  const value: ArmorStoredSession = {
+    ...STATE,
+    login: { username: "demo", salt: "0f".repeat(16), verifier: "ab".repeat(32) },
+  };
+  const error = await store.set("k", value, null).catch((error: unknown) => error);
+  assert.ok(error instanceof ArmorApiError);
+  assert.equal(error.code, "STORE");
+  const cause = error.cause as Error;
+  const shown = `${cause.name} ${cause.message} ${Deno.inspect(error, { depth: Infinity })}`;
+  assertNoTokenIn(shown);
+  assert.ok(!shown.includes(value.login!.verifier));
+  // A plain name is kept.
+  const plain = new RedisTokenStore({
+    eval: (_script, _keys, args) => {
+      const error = new Error(`ERR ${args.join(" ")}`);
+      error.name = "ReplyError";
+      return Promise.reject(error);
+    },
+  });
+  const withheld = await plain.set("k", value, null).catch((error: unknown) => error);
+  assert.equal((withheld as ArmorApiError).code, "STORE");
+  assert.equal(((withheld as ArmorApiError).cause as Error).name, "ReplyError");
+});
+
+Deno.test("RedisTokenStore: a client that throws something unprintable still gives STORE", async () => {
+  const throwing = new Proxy({}, {
+    get: () => {
+      throw new Error("no");
+    },
+    ownKeys: () => {
+      throw new Error("no");
+    },
+  });
+  for (const thrown of [Object.create(null), throwing]) {
+    const store = new RedisTokenStore({ eval: () => Promise.reject(thrown) });
+    await assert.rejects(store.get("k"), { name: "ArmorApiError", code: "STORE" });
+    await assert.rejects(store.set("k", STATE, null), { name: "ArmorApiError", code: "STORE" });
+  }
+});
+
 Deno.test("RedisTokenStore: a client error without a secret keeps its message and cause", async () => {
   const failure = new Error("connect ECONNREFUSED 127.0.0.1:6379");
   const store = new RedisTokenStore({ eval: () => Promise.reject(failure) });
