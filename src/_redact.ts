@@ -110,7 +110,14 @@ export function scrubCause(cause: unknown, secrets: readonly string[], shape?: R
   const name = typeof cause === "object" && cause !== null
     ? (cause as { name?: unknown }).name
     : undefined;
-  if (typeof name === "string") replacement.name = name;
+  // Kept only when it is a plain name (`ReplyError`) that shows no secret: a client may
+  // put the command it failed, values and all, in the name too.
+  if (
+    typeof name === "string" && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name) &&
+    !leaks(name, variants(secrets), shape)
+  ) {
+    replacement.name = name;
+  }
   return replacement;
 }
 
