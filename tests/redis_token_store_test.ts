@@ -5,7 +5,13 @@
 // one reissue and at most three round trips; Redis down keeps the session working).
 
 import assert from "node:assert/strict";
-import { ArmorApiError, type ArmorLogRecord, type ArmorStoredSession } from "../mod.ts";
+import {
+  ArmorApiError,
+  type ArmorLogRecord,
+  type ArmorStoredSession,
+  type ArmorTokenStore,
+  MemoryTokenStore,
+} from "../mod.ts";
 import { type RedisEvalClient, RedisTokenStore } from "../src/redis/mod.ts";
 import { DEFAULT_MOCK_USER } from "../src/testing/mod.ts";
 import {
@@ -344,6 +350,54 @@ Deno.test("RedisTokenStore: a client error without a secret keeps its message an
     assert.equal(error.cause, failure);
     return true;
   });
+});
+
+Deno.test("a hung Redis client: connect ends at the session's timeout, or at once when aborted", async () => {
+  await using server = await serve();
+  // As npm:redis without disableOfflineQueue while Redis is down: it never answers.
+  const hung = new RedisTokenStore({ eval: () => new Promise(() => {}) });
+  let started = performance.now();
+  await assert.rejects(connect(server, { store: hung, timeout: 300 }), {
+    name: "ArmorApiError",
+    code: "STORE",
+  });
+  assert.ok(performance.now() - started < 3_000, "ended at the timeout");
+
+  started = performance.now();
+  await assert.rejects(
+    connect(server, { store: hung, timeout: 60_000, signal: AbortSignal.timeout(100) }),
+    { name: "ArmorApiError", code: "ABORTED" },
+  );
+  assert.ok(performance.now() - started < 3_000, "ended at the abort, not the timeout");
+
+  // Reads answer, the claim's write hangs: the abort ends it, and the claim, when it lands
+  // late, is given back at once.
+  const inner = new MemoryTokenStore();
+  let land: (() => void) | undefined;
+  const slowWrites: ArmorTokenStore = {
+    get: (key) => inner.get(key),
+    set: (key, value, version) =>
+      new Promise((resolve) => land = () => resolve(inner.set(key, value, version))),
+  };
+  const controller = new AbortController();
+  const connecting = connect(server, {
+    store: slowWrites,
+    timeout: 60_000,
+    signal: controller.signal,
+  });
+  while (land === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  controller.abort();
+  await assert.rejects(connecting, { name: "ArmorApiError", code: "ABORTED" });
+  const writeClaim = land;
+  land = undefined;
+  writeClaim();
+  while (land === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  (land as () => void)(); // the give-back
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const key = `${server.baseUrl}/#${DEFAULT_MOCK_USER.username}`;
+  const stored = await inner.get(key);
+  assert.equal(stored?.value.claim, undefined, "no claim left for others to wait on");
+  assert.equal(server.mock.count("/auth/authorize"), 0);
 });
 
 Deno.test("RedisTokenStore: a client that answers something unexpected gives STORE", async () => {
