@@ -25,7 +25,9 @@ export interface EncryptTokenStoreOptions {
   /**
    * Told `{ event: "error", code: "STORE" }` each time a stored value fails to decrypt
    * (tampered with, written under another secret, or not encrypted) and is read as
-   * absent. Give it the logger your sessions use.
+   * absent. Only this logger hears of it: the wrapper reads such a value as absent
+   * before a session sees it, so a session's own `logger` is not told. Give it the
+   * logger your sessions use.
    */
   logger?: ArmorLogger;
 }
