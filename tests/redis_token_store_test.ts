@@ -140,6 +140,24 @@ redisTest(
 );
 
 redisTest(
+  "RedisTokenStore: of 64 creates, and of 64 writes and deletes holding one version, one wins",
+  async (_, { eval: client }) => {
+    const store = new RedisTokenStore(client);
+    const creates = await Promise.all(
+      Array.from({ length: 64 }, () => store.set("k", STATE, null)),
+    );
+    assert.equal(creates.filter((r) => r !== null).length, 1);
+    const version = (await store.get("k"))!.version;
+    const mixed = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => store.set("k", i % 2 ? undefined : STATE, version)),
+    );
+    assert.equal(mixed.filter((r) => r !== null).length, 1);
+    const winner = mixed.findIndex((r) => r !== null);
+    assert.equal((await store.get("k"))?.version, winner % 2 ? undefined : mixed[winner]);
+  },
+);
+
+redisTest(
   "RedisTokenStore: a version it never issued is refused without a write",
   async (_, { eval: client }) => {
     const store = new RedisTokenStore(client);
@@ -525,5 +543,39 @@ redisTest(
     assert.equal(await session.load(), true, "the store answers again");
     assert.equal(server.mock.count("/auth/authorize"), 1);
     assert.equal(DEFAULT_MOCK_USER.username, session.identity?.username);
+  },
+);
+
+redisTest(
+  "with Redis hung (SIGSTOP), store calls end at the session's timeout; it renews once Redis answers",
+  async (redis, { eval: client }) => {
+    await using server = await serve();
+    const session = await connect(server, { store: new RedisTokenStore(client), timeout: 500 });
+    const first = session.token;
+    Deno.kill(redis.pid!, "SIGSTOP");
+    try {
+      let started = performance.now();
+      await assert.rejects(
+        connect(server, { store: new RedisTokenStore(client), timeout: 500 }),
+        { name: "ArmorApiError", code: "STORE" },
+      );
+      await assert.rejects(session.load(), { name: "ArmorApiError", code: "STORE" });
+      assert.ok(performance.now() - started < 4_000, "each ended at the 500 ms timeout");
+
+      server.mock.clock.set(START + RENEW_AFTER_MS + 1);
+      started = performance.now();
+      assert.equal(await callMe(server, session), first, "calls go on with the token");
+      assert.ok(performance.now() - started < 2_000);
+      await session.idle();
+      assert.equal(server.mock.count(REISSUE), 0, "no renewal without the store");
+    } finally {
+      Deno.kill(redis.pid!, "SIGCONT");
+    }
+    server.mock.clock.advance(60_000); // past the backoff
+    await callMe(server, session);
+    await session.idle();
+    assert.equal(server.mock.count(REISSUE), 1);
+    assert.equal(await session.load(), true);
+    assert.equal(server.mock.count("/auth/authorize"), 1);
   },
 );
