@@ -544,3 +544,24 @@ Deno.test("encryptTokenStore: an older value put back under its own key is read 
   const later = await connect(server, { store });
   assert.notEqual(later.token, first, "an expired replay is never used");
 });
+
+Deno.test("encryptTokenStore: a rotation in two steps, [old, new] then [new, old], costs no login", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  await connect(server, { store: encryptTokenStore(inner, OTHER_SECRET) }); // the old secret
+  const first = await connect(server, { store: encryptTokenStore(inner, [OTHER_SECRET, SECRET]) });
+  const second = await connect(server, { store: encryptTokenStore(inner, [SECRET, OTHER_SECRET]) });
+  assert.equal(server.mock.count("/auth/authorize"), 1);
+  // Each renews in turn (each write moves the login under its first secret's key); the
+  // other reads it wherever it is.
+  for (let window = 1; window <= 4; window++) {
+    server.mock.clock.set(START + window * (5 * MINUTE + 1_000));
+    const [renewing, reading] = window % 2 ? [second, first] : [first, second];
+    await callMe(server, renewing);
+    await renewing.idle();
+    await reading.load();
+    assert.equal(reading.token, renewing.token, `window ${window}`);
+  }
+  assert.equal(server.mock.count("/auth/token/reissue"), 4);
+  assert.equal(server.mock.count("/auth/authorize"), 1, "no login during the rotation");
+});
