@@ -565,3 +565,34 @@ Deno.test("encryptTokenStore: a rotation in two steps, [old, new] then [new, old
   assert.equal(server.mock.count("/auth/token/reissue"), 4);
   assert.equal(server.mock.count("/auth/authorize"), 1, "no login during the rotation");
 });
+
+Deno.test("encryptTokenStore: an undecryptable value is reported to the reading session's logger too, once", async () => {
+  await using server = await serve();
+  const inner = new DumpableStore();
+  const first = await connect(server, { store: encryptTokenStore(inner, SECRET) });
+  const name = await nameFor(SECRET, first.storeKey);
+  const entry = (await inner.get(name))!;
+  const sealed = entry.value.sealed!;
+  const ct = (sealed.ct[0] === "A" ? "B" : "A") + sealed.ct.slice(1);
+  await inner.set(name, { sealed: { ...sealed, ct } }, entry.version);
+
+  // The wrapper has no logger of its own: the session's is told.
+  const sessionRecords: ArmorLogRecord[] = [];
+  await connect(server, {
+    store: encryptTokenStore(inner, SECRET),
+    logger: (record) => sessionRecords.push(record),
+  });
+  assert.equal(server.mock.count("/auth/authorize"), 2, "a fresh login replaced it");
+  assert.deepEqual(sessionRecords.filter((r) => r.code === "STORE"), [{
+    event: "error",
+    code: "STORE",
+  }]);
+
+  // One logger given to both: told once per value, not twice.
+  const again = (await inner.get(name))!;
+  await inner.set(name, { sealed: { ...again.value.sealed!, ct } }, again.version);
+  const shared: ArmorLogRecord[] = [];
+  const logger = (record: ArmorLogRecord) => shared.push(record);
+  await connect(server, { store: encryptTokenStore(inner, SECRET, { logger }), logger });
+  assert.equal(shared.filter((r) => r.code === "STORE").length, 1);
+});
