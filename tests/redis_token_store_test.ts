@@ -241,6 +241,34 @@ redisTest(
   },
 );
 
+redisTest(
+  "RedisTokenStore works for a Redis user limited as the docs say (ACL), and only under its prefix",
+  async (redis, { client: admin }) => {
+    await admin.sendCommand([
+      "ACL",
+      "SETUSER",
+      "armor",
+      "on",
+      ">an-acl-password-for-tests",
+      "~my-app:armor:*",
+      "+eval",
+      "+type",
+      "+get",
+      "+set",
+      "+del",
+    ]);
+    await using limited = await connectRedis(
+      `redis://armor:an-acl-password-for-tests@127.0.0.1:${redis.port}`,
+    );
+    await using server = await serve();
+    const store = new RedisTokenStore(limited.eval, { prefix: "my-app:armor:" });
+    const session = await connect(server, { store });
+    assert.equal((await store.get(session.storeKey))?.value.token?.accessToken, session.token);
+    const elsewhere = new RedisTokenStore(limited.eval, { prefix: "another-app:" });
+    await assert.rejects(elsewhere.get("k"), { name: "ArmorApiError", code: "STORE" });
+  },
+);
+
 redisTest("RedisTokenStore: Deno.inspect shows neither the client nor a token", async (_, c) => {
   const store = new RedisTokenStore(c.eval, { prefix: "p:" });
   await store.set("k", STATE, null);
