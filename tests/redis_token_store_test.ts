@@ -10,10 +10,11 @@ import {
   type ArmorLogRecord,
   type ArmorStoredSession,
   type ArmorTokenStore,
+  encryptTokenStore,
   MemoryTokenStore,
 } from "../mod.ts";
 import { type RedisEvalClient, RedisTokenStore } from "../src/redis/mod.ts";
-import { DEFAULT_MOCK_USER } from "../src/testing/mod.ts";
+import { DEFAULT_MOCK_USER, type MockUser } from "../src/testing/mod.ts";
 import {
   commandCounts,
   connectRedis,
@@ -605,5 +606,42 @@ redisTest(
     assert.equal(server.mock.count(REISSUE), 1);
     assert.equal(await session.load(), true);
     assert.equal(server.mock.count("/auth/authorize"), 1);
+  },
+);
+
+redisTest(
+  "on one Redis, no session adopts another's login: same name on two servers, names differing in case, one key forced",
+  async (_, { eval: client, client: raw }) => {
+    const users: MockUser[] = [
+      { username: "demo@example.com", password: "demo-password", accounts: [{ id: 1, name: "A" }] },
+      {
+        username: "Demo@example.com",
+        password: "other-password",
+        accounts: [{ id: 2, name: "B" }],
+      },
+    ];
+    const upper = { username: "Demo@example.com", password: "other-password" };
+    await using one = await serve({ users });
+    await using two = await serve({ users });
+    const stores = [
+      () => new RedisTokenStore(client),
+      () =>
+        encryptTokenStore(new RedisTokenStore(client), "a store secret of 32 characters or more"),
+    ];
+    for (const store of stores) {
+      const a = await connect(one, { store: store() });
+      const b = await connect(two, { store: store() });
+      assert.notEqual(b.token, a.token, "the same user name on another server");
+      const c = await connect(one, { store: store(), ...upper });
+      assert.notEqual(c.token, a.token, "a user name differing in case");
+      assert.equal(c.identity?.username, "Demo@example.com");
+      // Two users forced onto one key: each logs in for itself, neither adopts the other.
+      const x = await connect(one, { store: store(), storeKey: "shared" });
+      const y = await connect(one, { store: store(), storeKey: "shared", ...upper });
+      assert.notEqual(y.token, x.token);
+      assert.equal(y.identity?.username, "Demo@example.com");
+      await assert.rejects(connect(one, { store: store(), password: "not-the-password" }));
+      await raw.flushAll();
+    }
   },
 );
