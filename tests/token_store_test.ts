@@ -465,3 +465,21 @@ Deno.test("a store error whose name echoes the value written shows no token and 
   assert.ok(!shown.includes(token), shown);
   assert.ok(!shown.includes(verifier), shown);
 });
+
+Deno.test("a store that rejects with a throwing proxy is a STORE error", async () => {
+  await using server = await serve();
+  const throwing = new Proxy({}, {
+    get: () => {
+      throw new Error("a getter ran");
+    },
+    ownKeys: () => {
+      throw new Error("a trap ran");
+    },
+  });
+  const inner = new MemoryTokenStore();
+  const store: ArmorTokenStore = {
+    get: () => Promise.reject(throwing),
+    set: (key, value, version) => inner.set(key, value, version),
+  };
+  await assert.rejects(connect(server, { store }), { name: "ArmorApiError", code: "STORE" });
+});
