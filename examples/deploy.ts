@@ -13,7 +13,11 @@
  * - `ARMOR_API_KEY_ID` and `ARMOR_API_SECRET_KEY`: an API key. Every request is signed
  *   with it: no login, no token, no renewal, so no Deno KV either. Preferred.
  * - `ARMOR_USERNAME` and `ARMOR_PASSWORD`: a login on first use, kept in Deno KV, so every
- *   isolate of the app shares one login and renews it once between them.
+ *   isolate of the app shares one login and renews it once between them. The login is
+ *   encrypted there (`encryptTokenStore`) with `ARMOR_STORE_SECRET` (at least 32
+ *   characters, e.g. from `openssl rand -base64 32`), so a dump of the KV database holds no
+ *   token and no user name; until it is set, the app answers 500 and says so. While
+ *   rotating it, put the previous one in `ARMOR_STORE_SECRET_OLD`.
  *
  * Optional: `ARMOR_BASE_URL` (another server, e.g. a mock on `http://127.0.0.1:<port>`),
  * `ARMOR_ACCOUNT_ID` (default: the first account), and, locally only, `ARMOR_KV_PATH`
@@ -28,10 +32,20 @@
  * @module
  */
 
-import { ArmorApiError, ArmorSession, connectOptionsFromEnv, KvTokenStore } from "../mod.ts";
+import {
+  ArmorApiError,
+  ArmorSession,
+  type ArmorTokenStore,
+  connectOptionsFromEnv,
+  encryptTokenStore,
+  KvTokenStore,
+} from "../mod.ts";
 
 /** The shortest bearer secret the app accepts, e.g. from `openssl rand -hex 32`. */
 const MIN_SECRET_LENGTH = 16;
+
+/** The shortest store secret `encryptTokenStore` takes, e.g. from `openssl rand -base64 32`. */
+const MIN_STORE_SECRET_LENGTH = 32;
 
 /** A setting that is missing or wrong: the app answers 500 and says what to set. */
 class SettingError extends Error {}
@@ -75,7 +89,28 @@ async function authorized(request: Request): Promise<boolean> {
 // ── The Armor session ────────────────────────────────────────────────────────────────
 
 let pending: Promise<ArmorSession> | undefined;
-let store: Promise<KvTokenStore> | undefined;
+let store: Promise<ArmorTokenStore> | undefined;
+
+/**
+ * The secrets that encrypt the login kept in KV, newest first: `ARMOR_STORE_SECRET`, and
+ * `ARMOR_STORE_SECRET_OLD` while rotating (read, never written). A stored token is a
+ * renewable credential, so a password login is refused until the secret is set.
+ */
+function storeSecrets(): string[] {
+  const secret = Deno.env.get("ARMOR_STORE_SECRET") ?? "";
+  const old = Deno.env.get("ARMOR_STORE_SECRET_OLD") ?? "";
+  if (secret.length < MIN_STORE_SECRET_LENGTH) {
+    throw new SettingError(
+      `Set ARMOR_STORE_SECRET to a secret of at least ${MIN_STORE_SECRET_LENGTH} characters (e.g. from openssl rand -base64 32) in the app's settings: it encrypts the login kept in Deno KV`,
+    );
+  }
+  if (old !== "" && old.length < MIN_STORE_SECRET_LENGTH) {
+    throw new SettingError(
+      `ARMOR_STORE_SECRET_OLD must be the previous store secret (at least ${MIN_STORE_SECRET_LENGTH} characters), or unset`,
+    );
+  }
+  return old === "" ? [secret] : [secret, old];
+}
 
 function connect(): Promise<ArmorSession> {
   const attempt = (async () => {
@@ -86,9 +121,15 @@ function connect(): Promise<ArmorSession> {
     if (typeof Deno.openKv !== "function") {
       throw new SettingError('Enable Deno KV: add "unstable": ["kv"] to deno.json');
     }
-    // Opened once, on the first password login; the database is shared by every isolate.
+    const secrets = storeSecrets();
+    // Opened once, on the first password login; the database is shared by every isolate,
+    // and holds the login encrypted. A value that does not decrypt (another secret, or
+    // tampered with) is read as absent, logged here, and replaced by a fresh login.
     store ??= Deno.openKv(Deno.env.get("ARMOR_KV_PATH") || undefined).then(
-      (kv) => new KvTokenStore(kv),
+      (kv) =>
+        encryptTokenStore(new KvTokenStore(kv), secrets, {
+          logger: (record) => console.warn("Armor token store:", record),
+        }),
       (error) => {
         store = undefined;
         throw new SettingError(

@@ -107,10 +107,22 @@ function shows(
 export function scrubCause(cause: unknown, secrets: readonly string[], shape?: RegExp): unknown {
   if (!shows(cause, variants(secrets), shape, new Set(), { left: SCRUB_BUDGET })) return cause;
   const replacement = new Error("Details withheld: they contained a secret");
-  const name = typeof cause === "object" && cause !== null
-    ? (cause as { name?: unknown }).name
-    : undefined;
-  if (typeof name === "string") replacement.name = name;
+  let name: unknown;
+  try {
+    name = typeof cause === "object" && cause !== null
+      ? (cause as { name?: unknown }).name
+      : undefined;
+  } catch {
+    name = undefined; // A proxy or getter that throws: no name.
+  }
+  // Kept only when it is a plain name (`ReplyError`) that shows no secret: a client may
+  // put the command it failed, values and all, in the name too.
+  if (
+    typeof name === "string" && /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name) &&
+    !leaks(name, variants(secrets), shape)
+  ) {
+    replacement.name = name;
+  }
   return replacement;
 }
 

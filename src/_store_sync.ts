@@ -154,9 +154,12 @@ export async function storeGet(
   state: SessionState,
   signal?: AbortSignal,
 ): Promise<ArmorStoreEntry | undefined> {
+  // The session's logger goes along, for a store that reports (an encrypted value that
+  // does not decrypt); none is passed when there is none.
+  const context = state.logger === undefined ? undefined : { logger: state.logger };
   const entry = await bounded(
     state,
-    () => state.store.get(state.key),
+    () => context === undefined ? state.store.get(state.key) : state.store.get(state.key, context),
     "a read",
     undefined,
     undefined,

@@ -25,7 +25,8 @@ export interface EncryptTokenStoreOptions {
   /**
    * Told `{ event: "error", code: "STORE" }` each time a stored value fails to decrypt
    * (tampered with, written under another secret, or not encrypted) and is read as
-   * absent. Give it the logger your sessions use.
+   * absent. The `logger` of the session that read it is told too (once, when it is
+   * the same function); this one also hears of reads made without a session.
    */
   logger?: ArmorLogger;
 }
@@ -154,7 +155,8 @@ function additionalData(name: string, kid: string, until: number): Uint8Array<Ar
  *   HMAC-SHA-256 under another derived key, in base64url.
  * - The ciphertext is bound to that key: a value copied under another key, changed, or
  *   written with another secret fails to decrypt. Such a value (or one stored without
- *   encryption) is read as absent (reported to `options.logger`), never adopted and
+ *   encryption) is read as absent (reported to `options.logger` and to the reading
+ *   session's `logger`), never adopted and
  *   never an error, and a login overwrites it: a wrong secret costs one fresh login,
  *   not an error loop.
  * - Versions pass through: the check-and-set works as the wrapped store's does.
@@ -340,8 +342,13 @@ class EncryptedTokenStore implements ArmorTokenStore {
     }
   }
 
-  #undecryptable(): void {
+  /** Tells the wrapper's logger, and the reading session's (once, if it is the same). */
+  #undecryptable(context: unknown): void {
     log(this.#logger, { event: "error", code: "STORE" });
+    const logger = isRecord(context) ? context.logger : undefined;
+    if (typeof logger === "function" && logger !== this.#logger) {
+      log(logger as ArmorLogger, { event: "error", code: "STORE" });
+    }
   }
 
   /**
@@ -349,21 +356,27 @@ class EncryptedTokenStore implements ArmorTokenStore {
    * its version, so that a check-and-set can replace it.
    *
    * @param key The key, as the session names it.
+   * @param context The reading session's `logger`, also told of a value that does not
+   *   decrypt (and passed on to the wrapped store).
    * @returns The entry, or `undefined`.
    */
-  async get(key: string): Promise<ArmorStoreEntry | undefined> {
+  async get(
+    key: string,
+    context?: { logger?: ArmorLogger },
+  ): Promise<ArmorStoreEntry | undefined> {
     const rings = await this.#rings();
     for (const [i, ring] of rings.entries()) {
       const name = await this.#name(ring, key);
-      const entry = await this.#inner.get(name);
+      const entry =
+        await (context === undefined ? this.#inner.get(name) : this.#inner.get(name, context));
       if (entry === undefined) continue; // look under an older secret's key
       const value = await this.#open(entry.value, name, rings);
       if (i === 0) {
-        if (value === undefined) this.#undecryptable();
+        if (value === undefined) this.#undecryptable(context);
         return { value: value ?? {}, version: entry.version };
       }
       if (value === undefined) {
-        this.#undecryptable();
+        this.#undecryptable(context);
         continue;
       }
       // Found under an older secret's key: the next write moves it under the newest.

@@ -22,6 +22,8 @@ import type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore } from "./tok
 
 export type { ArmorStoredSession, ArmorStoreEntry, ArmorTokenStore };
 export type { ArmorAccount, ArmorIdentity } from "./identity.ts";
+export type { ArmorLogger, ArmorLogRecord } from "./types.ts";
+export type { ArmorApiErrorCode } from "./errors.ts";
 
 /**
  * The name of the folder under `$XDG_CONFIG_HOME` (or `~/.config`) the store uses.

@@ -6,6 +6,7 @@
  */
 
 import type { ArmorIdentity } from "./identity.ts";
+import type { ArmorLogger } from "./types.ts";
 import {
   KV_BUSY_ATTEMPTS,
   KV_BUSY_BACKOFF_MS,
@@ -94,9 +95,12 @@ export interface ArmorTokenStore {
    * Reads a key.
    *
    * @param key The key.
+   * @param context What the reading session offers, when it has it: its `logger`, for a
+   *   store with something to report (`encryptTokenStore` tells it of a value that does
+   *   not decrypt). Optional; most stores ignore it.
    * @returns The entry, or `undefined` when there is none.
    */
-  get(key: string): Promise<ArmorStoreEntry | undefined>;
+  get(key: string, context?: { logger?: ArmorLogger }): Promise<ArmorStoreEntry | undefined>;
   /**
    * Writes `value` (or deletes the key for `undefined`) only if the key's version is
    * still `version` (`null`: the key must not exist).

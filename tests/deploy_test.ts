@@ -1,6 +1,8 @@
 // Runs examples/deploy.ts with `deno serve` (this very Deno, never one from PATH) against
 // the mock Armor API: two isolates sharing one Deno KV file make one login and one
-// reissue per renewal window; requests without the bearer secret get 401.
+// reissue per renewal window; requests without the bearer secret get 401; the login
+// kept in KV is encrypted with ARMOR_STORE_SECRET, without which a password login is
+// refused.
 // Deno KV comes from deno.json's "unstable": ["kv"], as on Deno Deploy: no flag.
 
 import assert from "node:assert/strict";
@@ -21,6 +23,8 @@ const SETTINGS = [
   "ARMOR_API_SECRET_KEY",
   "ARMOR_API_BODY_SIGNING",
   "ARMOR_KV_PATH",
+  "ARMOR_STORE_SECRET",
+  "ARMOR_STORE_SECRET_OLD",
   "DEPLOY_BEARER_SECRET",
 ];
 
@@ -57,9 +61,11 @@ async function serveExample(
   server: ServedMockArmorApi,
   env: Record<string, string>,
   parallel = false,
+  /** A KV folder to use (and keep) instead of a new one. */
+  kvDir?: string,
 ): Promise<App> {
   await Deno.mkdir(".tmp", { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: ".tmp", prefix: "deploy-kv-" });
+  const dir = kvDir ?? await Deno.makeTempDir({ dir: ".tmp", prefix: "deploy-kv-" });
   const port = freePort();
   const blank = Object.fromEntries(SETTINGS.map((name) => [name, ""]));
   const child = new Deno.Command(Deno.execPath(), {
@@ -70,7 +76,8 @@ async function serveExample(
       "--host=127.0.0.1",
       `--port=${port}`,
       "--allow-net=127.0.0.1",
-      "--allow-env=ARMOR_*,DEPLOY_BEARER_SECRET", // as the example's doc comment gives it
+      // As the example's doc comment gives it: ARMOR_* covers ARMOR_STORE_SECRET(_OLD).
+      "--allow-env=ARMOR_*,DEPLOY_BEARER_SECRET",
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
       `${ROOT}examples/deploy.ts`,
@@ -94,7 +101,7 @@ async function serveExample(
       // Already gone.
     }
     await child.status;
-    await Deno.remove(dir, { recursive: true });
+    if (kvDir === undefined) await Deno.remove(dir, { recursive: true });
   };
   child.stdout.pipeTo(new WritableStream()).catch(() => {});
   child.stderr.pipeTo(new WritableStream()).catch(() => {});
@@ -108,11 +115,24 @@ async function serveExample(
   return { base, dir, [Symbol.asyncDispose]: stop };
 }
 
+const STORE_SECRET = "a-store-secret-for-tests-of-32-characters-or-more";
+
 const PASSWORD_LOGIN = {
   ARMOR_USERNAME: "demo@example.com",
   ARMOR_PASSWORD: "demo-password",
+  ARMOR_STORE_SECRET: STORE_SECRET,
   DEPLOY_BEARER_SECRET: SECRET,
 };
+
+/** Every byte of the KV database's files (the database, its WAL), as a copy would hold. */
+async function kvBytes(dir: string): Promise<string> {
+  let all = "";
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile) continue;
+    all += new TextDecoder("latin1").decode(await Deno.readFile(`${dir}/${entry.name}`));
+  }
+  return all;
+}
 
 Deno.test("deploy example: two isolates share one login and reissue once per window", async () => {
   // A 3-second session: renewal is due every second, so the test sees several windows.
@@ -227,4 +247,63 @@ Deno.test("deploy example: an API key wins over a password and needs no login an
     assert.ok(!request.path.startsWith("/auth/"), `no login call, saw ${request.path}`);
   }
   await assert.rejects(Deno.stat(`${app.dir}/armor.sqlite3`), Deno.errors.NotFound, "no KV");
+});
+
+Deno.test("deploy example: the login kept in KV is encrypted: its files hold no token and no user name", async () => {
+  await using server = await serveMockArmorApi();
+  await using app = await serveExample(server, PASSWORD_LOGIN);
+  const response = await fetch(`${app.base}/identity`, { headers: AUTH });
+  assert.equal(response.status, 200, await response.clone().text());
+  assert.equal((await response.json()).username, "demo@example.com");
+
+  const bytes = await kvBytes(app.dir);
+  const [token] = server.mock.issuedTokens;
+  assert.equal(typeof token, "string");
+  for (const secret of [token, "demo@example.com", "demo-password", server.baseUrl]) {
+    assert.ok(!bytes.includes(secret), `${secret} shows in the KV files`);
+  }
+  assert.ok(bytes.includes("sealed"), "the login is in KV, sealed");
+});
+
+Deno.test("deploy example: a password login without ARMOR_STORE_SECRET is refused and says what to set", async () => {
+  await using server = await serveMockArmorApi();
+  for (
+    const [env, message] of [
+      [{ ARMOR_STORE_SECRET: "" }, /^Set ARMOR_STORE_SECRET to a secret of at least 32 characters/],
+      [{ ARMOR_STORE_SECRET: "too-short-store-secret" }, /^Set ARMOR_STORE_SECRET/],
+      [{ ARMOR_STORE_SECRET_OLD: "too-short-old-secret" }, /^ARMOR_STORE_SECRET_OLD must be/],
+    ] as const
+  ) {
+    await using app = await serveExample(server, { ...PASSWORD_LOGIN, ...env });
+    const response = await fetch(`${app.base}/identity`, { headers: AUTH });
+    const body = await response.json();
+    assert.equal(response.status, 500, JSON.stringify(body));
+    assert.match(body.error, message);
+    assert.ok(!JSON.stringify(body).includes("too-short"), "the answer never shows a secret");
+    await assert.rejects(Deno.stat(`${app.dir}/armor.sqlite3`), Deno.errors.NotFound, "no KV");
+  }
+  assert.equal(server.mock.requests.length, 0, "no login was made");
+});
+
+Deno.test("deploy example: with ARMOR_STORE_SECRET_OLD, a login stored under the old secret is reused", async () => {
+  await using server = await serveMockArmorApi();
+  const old = "the-previous-store-secret-of-32-characters-or-more";
+  await Deno.mkdir(".tmp", { recursive: true });
+  const kvDir = await Deno.makeTempDir({ dir: ".tmp", prefix: "deploy-rotate-" });
+  try {
+    const before = { ...PASSWORD_LOGIN, ARMOR_STORE_SECRET: old };
+    {
+      await using app = await serveExample(server, before, false, kvDir);
+      const response = await fetch(`${app.base}/identity`, { headers: AUTH });
+      assert.equal(response.status, 200, await response.clone().text());
+    }
+    assert.equal(server.mock.count("/auth/authorize"), 1);
+    const rotated = { ...before, ARMOR_STORE_SECRET: STORE_SECRET, ARMOR_STORE_SECRET_OLD: old };
+    await using app = await serveExample(server, rotated, false, kvDir);
+    const response = await fetch(`${app.base}/identity`, { headers: AUTH });
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal(server.mock.count("/auth/authorize"), 1, "the old secret's login is reused");
+  } finally {
+    await Deno.remove(kvDir, { recursive: true });
+  }
 });

@@ -14,6 +14,7 @@ import {
   KvTokenStore,
   MemoryTokenStore,
 } from "../mod.ts";
+import { FileTokenStore } from "../src/file_token_store.ts";
 import { RedisTokenStore } from "../src/redis/mod.ts";
 import { DEFAULT_MOCK_USER, type MockUser } from "../src/testing/mod.ts";
 import { connectRedis, dumpRedis, REDIS_MISSING, RedisServer } from "./redis_server.ts";
@@ -85,6 +86,31 @@ const STORES: StoreCase[] = [
           return JSON.stringify(all);
         },
         close: () => Promise.resolve(kv.close()),
+      };
+    },
+  },
+  {
+    name: "FileTokenStore",
+    open: async () => {
+      await Deno.mkdir(".tmp", { recursive: true });
+      const dir = await Deno.makeTempDir({ dir: ".tmp", prefix: "encrypted-files-" });
+      return {
+        store: new FileTokenStore({ dir: `${dir}/store` }),
+        dump: async () => {
+          // Every name and every byte under the folder, as a copy of the disk would show.
+          const all: string[] = [];
+          const walk = async (path: string): Promise<void> => {
+            for await (const entry of Deno.readDir(path)) {
+              all.push(entry.name);
+              const child = `${path}/${entry.name}`;
+              if (entry.isDirectory) await walk(child);
+              else if (entry.isFile) all.push(await Deno.readTextFile(child));
+            }
+          };
+          await walk(dir);
+          return all.join("\n");
+        },
+        close: () => Deno.remove(dir, { recursive: true }),
       };
     },
   },
@@ -447,4 +473,126 @@ Deno.test("encryptTokenStore reads back its own last write without decrypting it
   } finally {
     crypto.subtle.decrypt = decrypt;
   }
+});
+
+Deno.test("encryptTokenStore: truncated or garbage values read as absent, each reported, never a throw", async () => {
+  const inner = new DumpableStore();
+  const records: ArmorLogRecord[] = [];
+  const store = encryptTokenStore(inner, SECRET, { logger: (r) => records.push(r) });
+  await store.set(KEY, STATE, null);
+  const name = await nameFor(SECRET, KEY);
+  const good = (await inner.get(name))!.value.sealed!;
+  const garbage: unknown[] = [
+    null,
+    "text",
+    [],
+    {},
+    { sealed: null },
+    { sealed: { ...good, v: 2 } },
+    { sealed: { ...good, iv: 5 } },
+    { sealed: { ...good, iv: "!!!" } },
+    { sealed: { ...good, iv: good.iv.slice(0, 8) } },
+    { sealed: { ...good, ct: good.ct.slice(0, 10) } },
+    { sealed: { ...good, ct: good.ct.slice(0, -1) } },
+    { sealed: { ...good, ct: `${good.ct}A` } },
+    { sealed: { ...good, ct: "" } },
+    { sealed: { ...good, ct: "*".repeat(40) } },
+    { sealed: { ...good, until: good.until + 1 } },
+    { sealed: { ...good, until: String(good.until) } },
+    { sealed: { ...good, kid: "another-kid" } },
+  ];
+  for (const [i, value] of garbage.entries()) {
+    const entry = (await inner.get(name))!;
+    assert.notEqual(await inner.set(name, value as ArmorStoredSession, entry.version), null);
+    const read = await store.get(KEY);
+    assert.deepEqual(read?.value, {}, JSON.stringify(value));
+    assert.equal(records.length, i + 1, "each one reported");
+    assert.deepEqual(records[i], { event: "error", code: "STORE" });
+  }
+  // Clear fields next to a good sealed value are ignored: only the sealed state counts.
+  const entry = (await inner.get(name))!;
+  const planted = { ...STATE.token!, accessToken: "f".repeat(32) };
+  await inner.set(name, { sealed: good, token: planted }, entry.version);
+  assert.deepEqual((await store.get(KEY))?.value, STATE);
+});
+
+Deno.test("encryptTokenStore: an older value put back under its own key is read (a replay), and gains nothing", async () => {
+  // The ciphertext is bound to its key, key id and end, not to a version: whoever can
+  // write to the store can put back a value this login had before. It holds a token this
+  // user really had, which a session takes only when it is live and newer than its own.
+  await using server = await serve();
+  const inner = new DumpableStore();
+  const store = encryptTokenStore(inner, SECRET);
+  const session = await connect(server, { store });
+  const name = await nameFor(SECRET, session.storeKey);
+  const old = (await inner.get(name))!.value;
+  const first = session.token;
+
+  server.mock.clock.set(START + 5 * MINUTE + 1);
+  await callMe(server, session);
+  await session.idle();
+  assert.equal(server.mock.count("/auth/token/reissue"), 1);
+  const renewed = session.token;
+  assert.notEqual(renewed, first);
+
+  await inner.set(name, old, (await inner.get(name))!.version); // the replay
+  assert.equal((await store.get(session.storeKey))?.value.token?.accessToken, first);
+  await session.load();
+  assert.equal(session.token, renewed, "an older token is not taken over a newer one");
+
+  server.mock.clock.set(START + SESSION_MS + 1); // the replayed token has expired
+  const later = await connect(server, { store });
+  assert.notEqual(later.token, first, "an expired replay is never used");
+});
+
+Deno.test("encryptTokenStore: a rotation in two steps, [old, new] then [new, old], costs no login", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  await connect(server, { store: encryptTokenStore(inner, OTHER_SECRET) }); // the old secret
+  const first = await connect(server, { store: encryptTokenStore(inner, [OTHER_SECRET, SECRET]) });
+  const second = await connect(server, { store: encryptTokenStore(inner, [SECRET, OTHER_SECRET]) });
+  assert.equal(server.mock.count("/auth/authorize"), 1);
+  // Each renews in turn (each write moves the login under its first secret's key); the
+  // other reads it wherever it is.
+  for (let window = 1; window <= 4; window++) {
+    server.mock.clock.set(START + window * (5 * MINUTE + 1_000));
+    const [renewing, reading] = window % 2 ? [second, first] : [first, second];
+    await callMe(server, renewing);
+    await renewing.idle();
+    await reading.load();
+    assert.equal(reading.token, renewing.token, `window ${window}`);
+  }
+  assert.equal(server.mock.count("/auth/token/reissue"), 4);
+  assert.equal(server.mock.count("/auth/authorize"), 1, "no login during the rotation");
+});
+
+Deno.test("encryptTokenStore: an undecryptable value is reported to the reading session's logger too, once", async () => {
+  await using server = await serve();
+  const inner = new DumpableStore();
+  const first = await connect(server, { store: encryptTokenStore(inner, SECRET) });
+  const name = await nameFor(SECRET, first.storeKey);
+  const entry = (await inner.get(name))!;
+  const sealed = entry.value.sealed!;
+  const ct = (sealed.ct[0] === "A" ? "B" : "A") + sealed.ct.slice(1);
+  await inner.set(name, { sealed: { ...sealed, ct } }, entry.version);
+
+  // The wrapper has no logger of its own: the session's is told.
+  const sessionRecords: ArmorLogRecord[] = [];
+  await connect(server, {
+    store: encryptTokenStore(inner, SECRET),
+    logger: (record) => sessionRecords.push(record),
+  });
+  assert.equal(server.mock.count("/auth/authorize"), 2, "a fresh login replaced it");
+  assert.deepEqual(sessionRecords.filter((r) => r.code === "STORE"), [{
+    event: "error",
+    code: "STORE",
+  }]);
+
+  // One logger given to both: told once per value, not twice.
+  const again = (await inner.get(name))!;
+  await inner.set(name, { sealed: { ...again.value.sealed!, ct } }, again.version);
+  const shared: ArmorLogRecord[] = [];
+  const logger = (record: ArmorLogRecord) => shared.push(record);
+  await connect(server, { store: encryptTokenStore(inner, SECRET, { logger }), logger });
+  assert.equal(shared.filter((r) => r.code === "STORE").length, 1);
 });

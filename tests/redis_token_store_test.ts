@@ -5,9 +5,16 @@
 // one reissue and at most three round trips; Redis down keeps the session working).
 
 import assert from "node:assert/strict";
-import { ArmorApiError, type ArmorLogRecord, type ArmorStoredSession } from "../mod.ts";
+import {
+  ArmorApiError,
+  type ArmorLogRecord,
+  type ArmorStoredSession,
+  type ArmorTokenStore,
+  encryptTokenStore,
+  MemoryTokenStore,
+} from "../mod.ts";
 import { type RedisEvalClient, RedisTokenStore } from "../src/redis/mod.ts";
-import { DEFAULT_MOCK_USER } from "../src/testing/mod.ts";
+import { DEFAULT_MOCK_USER, type MockUser } from "../src/testing/mod.ts";
 import {
   commandCounts,
   connectRedis,
@@ -134,6 +141,24 @@ redisTest(
 );
 
 redisTest(
+  "RedisTokenStore: of 64 creates, and of 64 writes and deletes holding one version, one wins",
+  async (_, { eval: client }) => {
+    const store = new RedisTokenStore(client);
+    const creates = await Promise.all(
+      Array.from({ length: 64 }, () => store.set("k", STATE, null)),
+    );
+    assert.equal(creates.filter((r) => r !== null).length, 1);
+    const version = (await store.get("k"))!.version;
+    const mixed = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => store.set("k", i % 2 ? undefined : STATE, version)),
+    );
+    assert.equal(mixed.filter((r) => r !== null).length, 1);
+    const winner = mixed.findIndex((r) => r !== null);
+    assert.equal((await store.get("k"))?.version, winner % 2 ? undefined : mixed[winner]);
+  },
+);
+
+redisTest(
   "RedisTokenStore: a version it never issued is refused without a write",
   async (_, { eval: client }) => {
     const store = new RedisTokenStore(client);
@@ -217,6 +242,34 @@ redisTest(
   },
 );
 
+redisTest(
+  "RedisTokenStore works for a Redis user limited as the docs say (ACL), and only under its prefix",
+  async (redis, { client: admin }) => {
+    await admin.sendCommand([
+      "ACL",
+      "SETUSER",
+      "armor",
+      "on",
+      ">an-acl-password-for-tests",
+      "~my-app:armor:*",
+      "+eval",
+      "+type",
+      "+get",
+      "+set",
+      "+del",
+    ]);
+    await using limited = await connectRedis(
+      `redis://armor:an-acl-password-for-tests@127.0.0.1:${redis.port}`,
+    );
+    await using server = await serve();
+    const store = new RedisTokenStore(limited.eval, { prefix: "my-app:armor:" });
+    const session = await connect(server, { store });
+    assert.equal((await store.get(session.storeKey))?.value.token?.accessToken, session.token);
+    const elsewhere = new RedisTokenStore(limited.eval, { prefix: "another-app:" });
+    await assert.rejects(elsewhere.get("k"), { name: "ArmorApiError", code: "STORE" });
+  },
+);
+
 redisTest("RedisTokenStore: Deno.inspect shows neither the client nor a token", async (_, c) => {
   const store = new RedisTokenStore(c.eval, { prefix: "p:" });
   await store.set("k", STATE, null);
@@ -286,6 +339,54 @@ for (const [name, fail] of ECHOING) {
   });
 }
 
+Deno.test("RedisTokenStore: a client error whose name echoes the command shows no token", async () => {
+  const store = new RedisTokenStore({
+    eval: (_script, _keys, args) => {
+      const error = new Error("Command failed");
+      error.name = `ReplyError ${args.join(" ")}`; // the name, not the message, echoes it
+      return Promise.reject(error);
+    },
+  });
+  const value: ArmorStoredSession = {
+    ...STATE,
+    login: { username: "demo", salt: "0f".repeat(16), verifier: "ab".repeat(32) },
+  };
+  const error = await store.set("k", value, null).catch((error: unknown) => error);
+  assert.ok(error instanceof ArmorApiError);
+  assert.equal(error.code, "STORE");
+  const cause = error.cause as Error;
+  const shown = `${cause.name} ${cause.message} ${Deno.inspect(error, { depth: Infinity })}`;
+  assertNoTokenIn(shown);
+  assert.ok(!shown.includes(value.login!.verifier));
+  // A plain name is kept.
+  const plain = new RedisTokenStore({
+    eval: (_script, _keys, args) => {
+      const error = new Error(`ERR ${args.join(" ")}`);
+      error.name = "ReplyError";
+      return Promise.reject(error);
+    },
+  });
+  const withheld = await plain.set("k", value, null).catch((error: unknown) => error);
+  assert.equal((withheld as ArmorApiError).code, "STORE");
+  assert.equal(((withheld as ArmorApiError).cause as Error).name, "ReplyError");
+});
+
+Deno.test("RedisTokenStore: a client that throws something unprintable still gives STORE", async () => {
+  const throwing = new Proxy({}, {
+    get: () => {
+      throw new Error("no");
+    },
+    ownKeys: () => {
+      throw new Error("no");
+    },
+  });
+  for (const thrown of [Object.create(null), throwing]) {
+    const store = new RedisTokenStore({ eval: () => Promise.reject(thrown) });
+    await assert.rejects(store.get("k"), { name: "ArmorApiError", code: "STORE" });
+    await assert.rejects(store.set("k", STATE, null), { name: "ArmorApiError", code: "STORE" });
+  }
+});
+
 Deno.test("RedisTokenStore: a client error without a secret keeps its message and cause", async () => {
   const failure = new Error("connect ECONNREFUSED 127.0.0.1:6379");
   const store = new RedisTokenStore({ eval: () => Promise.reject(failure) });
@@ -296,6 +397,54 @@ Deno.test("RedisTokenStore: a client error without a secret keeps its message an
     assert.equal(error.cause, failure);
     return true;
   });
+});
+
+Deno.test("a hung Redis client: connect ends at the session's timeout, or at once when aborted", async () => {
+  await using server = await serve();
+  // As npm:redis without disableOfflineQueue while Redis is down: it never answers.
+  const hung = new RedisTokenStore({ eval: () => new Promise(() => {}) });
+  let started = performance.now();
+  await assert.rejects(connect(server, { store: hung, timeout: 300 }), {
+    name: "ArmorApiError",
+    code: "STORE",
+  });
+  assert.ok(performance.now() - started < 3_000, "ended at the timeout");
+
+  started = performance.now();
+  await assert.rejects(
+    connect(server, { store: hung, timeout: 60_000, signal: AbortSignal.timeout(100) }),
+    { name: "ArmorApiError", code: "ABORTED" },
+  );
+  assert.ok(performance.now() - started < 3_000, "ended at the abort, not the timeout");
+
+  // Reads answer, the claim's write hangs: the abort ends it, and the claim, when it lands
+  // late, is given back at once.
+  const inner = new MemoryTokenStore();
+  let land: (() => void) | undefined;
+  const slowWrites: ArmorTokenStore = {
+    get: (key) => inner.get(key),
+    set: (key, value, version) =>
+      new Promise((resolve) => land = () => resolve(inner.set(key, value, version))),
+  };
+  const controller = new AbortController();
+  const connecting = connect(server, {
+    store: slowWrites,
+    timeout: 60_000,
+    signal: controller.signal,
+  });
+  while (land === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  controller.abort();
+  await assert.rejects(connecting, { name: "ArmorApiError", code: "ABORTED" });
+  const writeClaim = land;
+  land = undefined;
+  writeClaim();
+  while (land === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  (land as () => void)(); // the give-back
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const key = `${server.baseUrl}/#${DEFAULT_MOCK_USER.username}`;
+  const stored = await inner.get(key);
+  assert.equal(stored?.value.claim, undefined, "no claim left for others to wait on");
+  assert.equal(server.mock.count("/auth/authorize"), 0);
 });
 
 Deno.test("RedisTokenStore: a client that answers something unexpected gives STORE", async () => {
@@ -423,5 +572,76 @@ redisTest(
     assert.equal(await session.load(), true, "the store answers again");
     assert.equal(server.mock.count("/auth/authorize"), 1);
     assert.equal(DEFAULT_MOCK_USER.username, session.identity?.username);
+  },
+);
+
+redisTest(
+  "with Redis hung (SIGSTOP), store calls end at the session's timeout; it renews once Redis answers",
+  async (redis, { eval: client }) => {
+    await using server = await serve();
+    const session = await connect(server, { store: new RedisTokenStore(client), timeout: 500 });
+    const first = session.token;
+    Deno.kill(redis.pid!, "SIGSTOP");
+    try {
+      let started = performance.now();
+      await assert.rejects(
+        connect(server, { store: new RedisTokenStore(client), timeout: 500 }),
+        { name: "ArmorApiError", code: "STORE" },
+      );
+      await assert.rejects(session.load(), { name: "ArmorApiError", code: "STORE" });
+      assert.ok(performance.now() - started < 4_000, "each ended at the 500 ms timeout");
+
+      server.mock.clock.set(START + RENEW_AFTER_MS + 1);
+      started = performance.now();
+      assert.equal(await callMe(server, session), first, "calls go on with the token");
+      assert.ok(performance.now() - started < 2_000);
+      await session.idle();
+      assert.equal(server.mock.count(REISSUE), 0, "no renewal without the store");
+    } finally {
+      Deno.kill(redis.pid!, "SIGCONT");
+    }
+    server.mock.clock.advance(60_000); // past the backoff
+    await callMe(server, session);
+    await session.idle();
+    assert.equal(server.mock.count(REISSUE), 1);
+    assert.equal(await session.load(), true);
+    assert.equal(server.mock.count("/auth/authorize"), 1);
+  },
+);
+
+redisTest(
+  "on one Redis, no session adopts another's login: same name on two servers, names differing in case, one key forced",
+  async (_, { eval: client, client: raw }) => {
+    const users: MockUser[] = [
+      { username: "demo@example.com", password: "demo-password", accounts: [{ id: 1, name: "A" }] },
+      {
+        username: "Demo@example.com",
+        password: "other-password",
+        accounts: [{ id: 2, name: "B" }],
+      },
+    ];
+    const upper = { username: "Demo@example.com", password: "other-password" };
+    await using one = await serve({ users });
+    await using two = await serve({ users });
+    const stores = [
+      () => new RedisTokenStore(client),
+      () =>
+        encryptTokenStore(new RedisTokenStore(client), "a store secret of 32 characters or more"),
+    ];
+    for (const store of stores) {
+      const a = await connect(one, { store: store() });
+      const b = await connect(two, { store: store() });
+      assert.notEqual(b.token, a.token, "the same user name on another server");
+      const c = await connect(one, { store: store(), ...upper });
+      assert.notEqual(c.token, a.token, "a user name differing in case");
+      assert.equal(c.identity?.username, "Demo@example.com");
+      // Two users forced onto one key: each logs in for itself, neither adopts the other.
+      const x = await connect(one, { store: store(), storeKey: "shared" });
+      const y = await connect(one, { store: store(), storeKey: "shared", ...upper });
+      assert.notEqual(y.token, x.token);
+      assert.equal(y.identity?.username, "Demo@example.com");
+      await assert.rejects(connect(one, { store: store(), password: "not-the-password" }));
+      await raw.flushAll();
+    }
   },
 );

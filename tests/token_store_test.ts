@@ -439,3 +439,47 @@ Deno.test("disconnect during a background renewal leaves no live token in the st
   assert.equal(await other.load(), false, "nothing live left to load");
   await assert.rejects(a.fetch("/me"), { code: "NOT_AUTHORIZED" });
 });
+
+Deno.test("a store error whose name echoes the value written shows no token and no verifier", async () => {
+  await using server = await serve();
+  const inner = new MemoryTokenStore();
+  let failing = false;
+  const store: ArmorTokenStore = {
+    get: (key) => inner.get(key),
+    set: (key, value, version) => {
+      if (!failing) return inner.set(key, value, version);
+      const error = new Error("Command failed");
+      error.name = `StoreError ${JSON.stringify(value)}`; // the name echoes what was written
+      return Promise.reject(error);
+    },
+  };
+  const first = await connect(server, { store });
+  const token = first.token!;
+  const { verifier } = (await inner.get(first.storeKey))!.value.login!;
+  failing = true;
+  server.mock.clock.set(START + SESSION_MS + 1); // expired: the next connect writes a claim
+  const error = await connect(server, { store }).catch((error: unknown) => error);
+  assert.equal((error as { code?: string }).code, "STORE");
+  const cause = (error as Error).cause as Error;
+  const shown = `${cause.name} ${cause.message} ${Deno.inspect(error, { depth: Infinity })}`;
+  assert.ok(!shown.includes(token), shown);
+  assert.ok(!shown.includes(verifier), shown);
+});
+
+Deno.test("a store that rejects with a throwing proxy is a STORE error", async () => {
+  await using server = await serve();
+  const throwing = new Proxy({}, {
+    get: () => {
+      throw new Error("a getter ran");
+    },
+    ownKeys: () => {
+      throw new Error("a trap ran");
+    },
+  });
+  const inner = new MemoryTokenStore();
+  const store: ArmorTokenStore = {
+    get: () => Promise.reject(throwing),
+    set: (key, value, version) => inner.set(key, value, version),
+  };
+  await assert.rejects(connect(server, { store }), { name: "ArmorApiError", code: "STORE" });
+});

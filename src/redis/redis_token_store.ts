@@ -194,20 +194,41 @@ function exposes(error: unknown, secrets: readonly string[]): boolean {
   return look(error);
 }
 
+/** An error's `name` when it is safe to show: a short name such as `ReplyError`. */
+function nameOf(error: unknown, secrets: readonly string[]): string | undefined {
+  try {
+    const name = (error as { name?: unknown } | null)?.name;
+    // A capital letter first: never a token, which is [a-z0-9].
+    if (typeof name === "string" && /^[A-Z][A-Za-z0-9_]{0,63}$/.test(name)) {
+      return exposes(name, secrets) ? undefined : name;
+    }
+  } catch {
+    // A getter or proxy that throws: no name.
+  }
+  return undefined;
+}
+
 /** A client's failure as a `STORE` error, with its details only when they show no secret. */
 function storeFailure(what: string, error: unknown, secrets: readonly string[]): ArmorApiError {
   const advice = "check that Redis is reachable and the client's eval adapter";
-  if (exposes(error, secrets)) {
-    const withheld = new Error("Details withheld: they contained a secret");
-    const name = isRecord(error) || error instanceof Error ? (error as Error).name : undefined;
-    if (typeof name === "string") withheld.name = name;
+  let said: string | undefined;
+  if (!exposes(error, secrets)) {
+    try {
+      said = error instanceof Error ? String(error.message) : String(error);
+    } catch {
+      said = undefined; // Not convertible to text (a null-prototype object, a proxy)
+    }
+  }
+  if (said === undefined) {
+    const withheld = new Error("Details withheld: they contained a secret or were unreadable");
+    const name = nameOf(error, secrets);
+    if (name !== undefined) withheld.name = name;
     return new ArmorApiError(
       "STORE",
-      `Redis failed ${what} (details withheld: they held a secret): ${advice}`,
+      `Redis failed ${what} (details withheld: they held a secret or were unreadable): ${advice}`,
       { cause: withheld },
     );
   }
-  const said = error instanceof Error ? error.message : String(error);
   return new ArmorApiError("STORE", `Redis failed ${what} (${said.slice(0, 300)}): ${advice}`, {
     cause: error,
   });
