@@ -11,7 +11,9 @@
 // - for context, the same two on the runtime's pooled keep-alive connection (the module
 //   never sends a secret that way: a runtime resends a request whose reused connection
 //   was closed after the server read it);
-// - hand-written (sent once) again: the A/A ratio is the machine's noise floor.
+// - hand-written (sent once) again: the A/A ratio is the machine's noise floor;
+// - for the token call, the floor: every guarantee the module keeps, hand-written as one
+//   function with no layers (what bounds the module's ratio; see BENCHMARKS.md, section 2).
 //
 // What lies between the module and the hand-written code is also timed in process: the
 // call's preparation (options, URL, plan) and the token's checks.
@@ -20,6 +22,8 @@
 
 import { requestArmorApiAuthorizationCode, requestArmorApiToken } from "../mod.ts";
 import { resolveCall } from "../src/_call.ts";
+import { timeoutSignal } from "../src/_fetch.ts";
+import { MAX_RESPONSE_BYTES } from "../src/errors.ts";
 import { redeemRequest } from "../src/_token_core.ts";
 import { parseTokenBody } from "../src/token.ts";
 import { assertSameRequests, compareSides, type SeenRequest, type Side } from "./_interleave.ts";
@@ -50,7 +54,7 @@ const { server, origin } = serveLoopback(async (request) => {
   const path = new URL(request.url).pathname;
   const kept = seen[path];
   if (request.method !== "POST" || kept === undefined) return new Response(null, { status: 404 });
-  if (kept.length < 6) kept.push({ headers: Object.fromEntries(request.headers), body });
+  if (kept.length < 8) kept.push({ headers: Object.fromEntries(request.headers), body });
   return new Response(path === "/auth/token" ? TOKEN_BODY : CODE_BODY, {
     headers: { "content-type": "application/json" },
   });
@@ -142,6 +146,52 @@ function comparators(
   ];
 }
 
+/**
+ * The floor of a token call: the module's guarantees, hand-written as one function. Its
+ * own client closed after, the module's shared deadline timer, manual redirects, the
+ * status and type check, the header checks that bound the body to 1 MiB (a declared
+ * length within the cap, no Content-Encoding, no Transfer-Encoding), `JSON.parse`, the
+ * object check and the module's token checks (`parseTokenBody`).
+ */
+function floorSide(url: string, body: Record<string, string>, timeout: number): Side {
+  const secrets = [body.code];
+  return {
+    name: "floor",
+    run: async (n) => {
+      for (let i = 0; i < n; i++) {
+        const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+        try {
+          const res = await fetch(url, {
+            method: "POST",
+            headers,
+            body: JSON.stringify(body),
+            redirect: "manual",
+            signal: timeoutSignal(timeout),
+            client,
+          });
+          if (res.status !== 200 || res.type !== "basic") {
+            throw new Error(`Request failed: HTTP ${res.status}`);
+          }
+          const length = res.headers.get("content-length");
+          if (
+            length === null || !/^\d{1,16}$/.test(length) || Number(length) > MAX_RESPONSE_BYTES ||
+            res.headers.has("content-encoding") || res.headers.has("transfer-encoding")
+          ) throw new Error("Not a plain body");
+          const json = JSON.parse(await res.text());
+          if (typeof json !== "object" || json === null || Array.isArray(json)) {
+            throw new Error("Not a JSON object");
+          }
+          if (parseTokenBody(json, Date.now(), secrets).expires_in !== 15) {
+            throw new Error("Unexpected token");
+          }
+        } finally {
+          client.close();
+        }
+      }
+    },
+  };
+}
+
 const isToken = (json: Record<string, unknown>) =>
   typeof json.access_token === "string" && /^[a-z0-9]{32}$/.test(json.access_token) &&
   typeof json.expires_in === "number";
@@ -183,6 +233,13 @@ async function figure(
         `A/A noise, hand-written / the same hand-written ${
           showSummary(sides.ratio("hand-again", "hand"))
         }`,
+        ...(sides.times.floor === undefined ? [] : [
+          `µs/call: the floor (every guarantee, one function) ${
+            showSummary(sides.perCall("floor"), 1)
+          }`,
+          `the floor / hand-written ${showSummary(sides.ratio("floor", "hand"))}`,
+          `${name} / the floor ${showSummary(sides.ratio("module", "floor"))}`,
+        ]),
       ],
     },
     {
@@ -210,12 +267,15 @@ try {
           if (token.expires_in !== 15) throw new Error("Unexpected token");
         }
       },
-      comparators(
-        `${origin}/auth/token`,
-        { code: CODE, grant_type: "authorization_code" },
-        30_000,
-        isToken,
-      ),
+      [
+        ...comparators(
+          `${origin}/auth/token`,
+          { code: CODE, grant_type: "authorization_code" },
+          30_000,
+          isToken,
+        ),
+        floorSide(`${origin}/auth/token`, { code: CODE, grant_type: "authorization_code" }, 30_000),
+      ],
       "default timeout (30 s)",
     );
     const prepare = microseconds(() =>

@@ -85,6 +85,39 @@ function baseUrlHref(value: string | URL | undefined): string {
 }
 
 /**
+ * The endpoint of a call with no session and no option but the base URL, by default
+ * timeout then base URL href: the same frozen object each time, built once.
+ */
+const defaultEndpoints = new Map<number, Map<string, TokenEndpoint>>();
+
+/** Reads `Date.now` when called, as a call without a clock of its own does. */
+function wallClock(): number {
+  return Date.now();
+}
+
+function defaultEndpoint(baseUrl: string, timeout: number): TokenEndpoint {
+  let byUrl = defaultEndpoints.get(timeout);
+  if (byUrl === undefined) {
+    byUrl = new Map();
+    defaultEndpoints.set(timeout, byUrl);
+  }
+  let endpoint = byUrl.get(baseUrl);
+  if (endpoint === undefined) {
+    endpoint = Object.freeze({
+      baseUrl,
+      apiVersion: DEFAULT_API_VERSION,
+      fetch: undefined,
+      timeout,
+      logger: undefined,
+      now: wallClock,
+    });
+    if (byUrl.size >= BASE_URLS_KEPT) byUrl.clear();
+    byUrl.set(baseUrl, endpoint);
+  }
+  return endpoint;
+}
+
+/**
  * Checks the shared options; throws TypeError or RangeError before anything is sent.
  * `defaultTimeout` applies without a session's or an explicit timeout.
  */
@@ -114,7 +147,7 @@ export function resolveCall(
   const now = checkFunction<() => number>(options.now, "now");
   const overrides = options.apiVersion !== undefined || fetchImpl !== undefined ||
     logger !== undefined || now !== undefined || options.timeout !== undefined;
-  const endpoint: TokenEndpoint = own !== undefined && !overrides ? own : {
+  const endpoint: TokenEndpoint = !overrides ? own ?? defaultEndpoint(baseUrl!, defaultTimeout) : {
     baseUrl: baseUrl!,
     apiVersion: checkApiVersion(options.apiVersion, own?.apiVersion ?? DEFAULT_API_VERSION),
     fetch: fetchImpl ?? own?.fetch,

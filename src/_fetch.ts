@@ -6,12 +6,6 @@ import { scrubCause } from "./_redact.ts";
 import type { ArmorApiErrorCode } from "./errors.ts";
 import { DEADLINE_SLACK_MAX_MS, DEADLINE_SLACK_SHARE, LONGEST_TIMEOUT_MS } from "./renewal.ts";
 
-/** A call's deadline and the signal its fetch gets (the deadline or the caller's signal). */
-export interface Deadline {
-  deadline: AbortSignal;
-  signal: AbortSignal;
-}
-
 /**
  * Whether calls may share a deadline timer: where timers belong to the process (Deno and
  * Deno Deploy, Node, Bun). A Cloudflare Workers timer belongs to the request that armed
@@ -69,18 +63,6 @@ export function timeoutSignal(timeout: number): AbortSignal {
   if (last === undefined && armed.size >= TIMEOUTS_KEPT) armed.clear();
   armed.set(timeout, { signal, at: now, uses: 1 });
   return signal;
-}
-
-/**
- * Arms the deadline of one call: `timeout` ms on a monotonic timer (up to 1 %, at most
- * {@linkcode DEADLINE_SLACK_MAX_MS}, later), plus the caller's signal.
- */
-export function deadlineFor(timeout: number, callerSignal: AbortSignal | undefined): Deadline {
-  const deadline = timeoutSignal(timeout);
-  return {
-    deadline,
-    signal: callerSignal === undefined ? deadline : AbortSignal.any([callerSignal, deadline]),
-  };
 }
 
 export function abortCode(
@@ -304,46 +286,38 @@ export function boundBody(response: Response, signal: AbortSignal): Response {
   return wrapped;
 }
 
-/** A connection of a request's own, and how to let it go. */
-export interface OwnConnection {
-  /** What to add to the fetch's `init`. */
-  init: Record<string, unknown>;
-  /** Closes the connection once the response was read. */
-  close(): void;
-}
-
-interface HttpClientLike {
+/** What `Deno.createHttpClient` returns, as far as this module uses it. */
+export interface HttpClientLike {
   close(): void;
 }
 
 /**
- * A connection used for one request only, where the runtime lets a fetch ask for one
- * (Deno's `createHttpClient` with no idle pool). A runtime's fetch resends a request on
- * a new connection when a reused keep-alive connection was closed after the server read
- * it; a request on a fresh connection is never resent, so a one-time code or a password
- * reaches the server at most once. Elsewhere: `undefined` (Node's fetch does not resend
- * a POST).
+ * A client whose connection serves one request only, where the runtime lets a fetch ask
+ * for one (Deno's `createHttpClient` with no idle pool), to pass as the fetch's `client`.
+ * A runtime's fetch resends a request on a new connection when a reused keep-alive
+ * connection was closed after the server read it; a request on a fresh connection is
+ * never resent, so a one-time code or a password reaches the server at most once.
+ * Elsewhere: `undefined` (Node's fetch does not resend a POST). Close it with
+ * {@linkcode closeClient} once the response was read.
  */
-export function ownConnection(): OwnConnection | undefined {
+export function ownClient(): HttpClientLike | undefined {
   const deno = (globalThis as { Deno?: { createHttpClient?: (options: object) => HttpClientLike } })
     .Deno;
   if (typeof deno?.createHttpClient !== "function") return undefined;
-  let client: HttpClientLike;
   try {
-    client = deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+    return deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   } catch {
     return undefined;
   }
-  return {
-    init: { client },
-    close: () => {
-      try {
-        client.close();
-      } catch {
-        // Already closed.
-      }
-    },
-  };
+}
+
+/** Closes a client from {@linkcode ownClient}; never throws. */
+export function closeClient(client: HttpClientLike): void {
+  try {
+    client.close();
+  } catch {
+    // Already closed.
+  }
 }
 
 /**

@@ -9,10 +9,11 @@ import {
   abortCode,
   abortMessage,
   callFetch,
-  deadlineFor,
+  closeClient,
   failureOf,
   honoursSignal,
-  ownConnection,
+  ownClient,
+  timeoutSignal,
   untilAborted,
 } from "./_fetch.ts";
 import { REDACTED, scrubCause } from "./_redact.ts";
@@ -137,17 +138,18 @@ function declaredLength(response: Response): number | undefined {
 }
 
 /**
- * True when a body from the runtime's own fetch may be read in one step: its transport
- * ends the body at the declared length (more bytes are cut off, conflicting lengths
- * fail), nothing decodes it into more (no Content-Encoding), no chunking overrides the
- * length (no Transfer-Encoding), the length is within the cap, and the signal aborts the
- * read. Counting such a body through a stream reader costs a fifth of the call.
+ * True when a body from the runtime's own fetch (`native`, a `"basic"` response) may be
+ * read in one step: its transport ends the body at the declared length (more bytes are
+ * cut off, conflicting lengths fail), nothing decodes it into more (no
+ * Content-Encoding), no chunking overrides the length (no Transfer-Encoding), and the
+ * length is within the cap; the signal aborts the read. Counting such a body through a
+ * stream reader costs a fifth of the call.
  */
-function plainBody(response: Response, native: boolean, cap = MAX_RESPONSE_BYTES): boolean {
-  if (!native || response.type !== "basic") return false;
-  const declared = declaredLength(response);
-  return declared !== undefined && declared <= cap &&
-    !response.headers.has("content-encoding") && !response.headers.has("transfer-encoding");
+function plainBody(headers: Headers, cap = MAX_RESPONSE_BYTES): boolean {
+  // One look at each header, no copy: this runs on every token call.
+  const length = headers.get("content-length");
+  return length !== null && /^\d{1,16}$/.test(length) && Number(length) <= cap &&
+    !headers.has("content-encoding") && !headers.has("transfer-encoding");
 }
 
 async function readCapped(
@@ -163,7 +165,9 @@ async function readCapped(
     discard(response);
     throw new BodyTooLarge();
   }
-  if (plainBody(response, native, cap)) return await response.text();
+  if (native && response.type === "basic" && plainBody(response.headers, cap)) {
+    return await response.text();
+  }
   const body = response.body;
   if (body === null) return "";
   const reader = body.getReader();
@@ -227,9 +231,13 @@ export async function sendJson<T>(
       },
     );
   }
-  const { deadline, signal } = deadlineFor(transport.timeout, transport.signal);
+  // The deadline: `timeout` ms on a monotonic timer (up to 1 %, at most
+  // DEADLINE_SLACK_MAX_MS, later), plus the caller's signal.
+  const callerSignal = transport.signal;
+  const deadline = timeoutSignal(transport.timeout);
+  const signal = callerSignal === undefined ? deadline : AbortSignal.any([callerSignal, deadline]);
   // Also for an injected fetch: one that passes `init` on (a wrapper) keeps the guarantee.
-  const connection = out.once ? ownConnection() : undefined;
+  const client = out.once ? ownClient() : undefined;
   if (logger !== undefined) {
     log(logger, {
       event: "request",
@@ -242,14 +250,10 @@ export async function sendJson<T>(
   try {
     let response: Response;
     try {
-      const sent = callFetch(transport.fetch, out.url, {
-        method,
-        headers: out.headers,
-        body: out.body,
-        redirect: "manual",
-        signal,
-        ...connection?.init,
-      });
+      const init: RequestInit & { client?: unknown } = client === undefined
+        ? { method, headers: out.headers, body: out.body, redirect: "manual", signal }
+        : { method, headers: out.headers, body: out.body, redirect: "manual", signal, client };
+      const sent = callFetch(transport.fetch, out.url, init);
       // A fetch that may ignore its signal is raced with it; the runtime's aborts itself.
       response = await (native ? sent : untilAborted(sent, signal, discard));
     } catch (error) {
@@ -274,7 +278,8 @@ export async function sendJson<T>(
         ms: elapsed(started),
       });
     }
-    if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+    const type = response.type;
+    if (type === "opaqueredirect" || (status >= 300 && status < 400)) {
       discard(response);
       throw fail(
         "REDIRECT",
@@ -330,7 +335,7 @@ export async function sendJson<T>(
     }
     let text: string;
     try {
-      text = plainBody(response, native)
+      text = native && type === "basic" && plainBody(response.headers)
         ? await response.text()
         : await readCapped(response, signal, native);
     } catch (error) {
@@ -416,7 +421,7 @@ export async function sendJson<T>(
       );
     }
   } finally {
-    connection?.close();
+    if (client !== undefined) closeClient(client);
   }
 }
 
