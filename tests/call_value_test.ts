@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import {
   ArmorApiError,
-  type ArmorConnectOptions,
   ArmorSession,
   type ArmorTokenStore,
   KvTokenStore,
@@ -13,41 +12,11 @@ import {
   requestArmorApiToken,
 } from "../mod.ts";
 import { MUST_RENEW_MS } from "../src/renewal.ts";
-import {
-  MockClock,
-  type ServedMockArmorApi,
-  serveMockArmorApi,
-  type ServeMockArmorApiOptions,
-} from "../src/testing/mod.ts";
+import { MockClock, type ServedMockArmorApi } from "../src/testing/mod.ts";
 import { connect, MINUTE, REISSUE, RENEW_AFTER_MS, serve, SESSION_MS, START } from "./_session.ts";
+import { ACCOUNTS, connectPartner, KEY, servePartner } from "./_partner.ts";
 
-const USER = { username: "partner@example.com", password: "partner-password" };
-const ACCOUNTS = [1001, 1002, 1003];
-const KEY = { id: "6f1c2a4e-1b7d-4c39-9a53-0d2b8e7f4a11", secret: "psk-secret-call-value-4b7e" };
 const TOKEN = "2261bac252204c2ea93ed32ea1ffd3ab";
-
-/** A mock whose one user manages three customer accounts, with an API key for them. */
-function servePartner(options: ServeMockArmorApiOptions = {}): Promise<ServedMockArmorApi> {
-  return serveMockArmorApi({
-    clock: new MockClock(START),
-    users: [{ ...USER, accounts: ACCOUNTS.map((id) => ({ id, name: `Customer ${id}` })) }],
-    apiKeys: [KEY],
-    ...options,
-  });
-}
-
-function connectPartner(
-  server: ServedMockArmorApi,
-  options: Partial<ArmorConnectOptions> = {},
-): Promise<ArmorSession> {
-  return ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    random: () => 0,
-    ...USER,
-    ...options,
-  } as ArmorConnectOptions);
-}
 
 /**
  * The fan-out of the issue: switch account, call, for each account, then await all. Each

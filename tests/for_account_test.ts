@@ -2,36 +2,12 @@
 // X-Account-Context, for fanning out across customer accounts without shared state.
 
 import assert from "node:assert/strict";
-import { ArmorApiError, type ArmorConnectOptions, ArmorSession, MemoryTokenStore } from "../mod.ts";
+import { ArmorApiError, ArmorSession, MemoryTokenStore } from "../mod.ts";
 import { MUST_RENEW_MS } from "../src/renewal.ts";
-import { MockClock, type ServedMockArmorApi, serveMockArmorApi } from "../src/testing/mod.ts";
+import { MockClock, type ServedMockArmorApi } from "../src/testing/mod.ts";
 import { assertNoSecret } from "./_leaks.ts";
+import { ACCOUNTS, connectPartner, KEY, servePartner, USER } from "./_partner.ts";
 import { RENEW_AFTER_MS, SESSION_MS, START } from "./_session.ts";
-
-const USER = { username: "partner@example.com", password: "partner-password" };
-const ACCOUNTS = [1001, 1002, 1003];
-const KEY = { id: "0c6f3e8a-5d21-4b9e-8f47-2a9d1c3b7e55", secret: "psk-secret-for-account-91c2" };
-
-function servePartner(clock = new MockClock(START)): Promise<ServedMockArmorApi> {
-  return serveMockArmorApi({
-    clock,
-    users: [{ ...USER, accounts: ACCOUNTS.map((id) => ({ id, name: `Customer ${id}` })) }],
-    apiKeys: [KEY],
-  });
-}
-
-function connectPartner(
-  server: ServedMockArmorApi,
-  options: Partial<ArmorConnectOptions> = {},
-): Promise<ArmorSession> {
-  return ArmorSession.connect({
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-    random: () => 0,
-    ...USER,
-    ...options,
-  } as ArmorConnectOptions);
-}
 
 /** The README's fan-out: one view per account, all calls at once; the statuses. */
 async function fanOut(session: ArmorSession): Promise<number[]> {
@@ -62,7 +38,7 @@ Deno.test("forAccount: a password session between renewals", async () => {
 });
 
 Deno.test("forAccount: an API-key session", async () => {
-  await using server = await servePartner(new MockClock(Date.now()));
+  await using server = await servePartner({ clock: new MockClock(Date.now()) });
   const session = await ArmorSession.connect({
     apiKey: KEY,
     baseUrl: server.baseUrl,
