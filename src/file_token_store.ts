@@ -191,6 +191,10 @@ export class FileTokenStore implements ArmorTokenStore {
   #ready?: Promise<void>;
   /** One writer at a time per key inside this process, before the cross-process lock. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** The folder's owner, once checked; files of another owner are not adopted. */
+  #dirUid?: number | null;
+  /** Set when the folder is open to others and cannot be made private: not ours. */
+  #dirRefused?: string;
 
   /**
    * Makes a store on a folder; nothing is read or written until it is used.
@@ -236,6 +240,7 @@ export class FileTokenStore implements ArmorTokenStore {
    * @returns The entry, or `undefined`.
    */
   async get(key: string): Promise<ArmorStoreEntry | undefined> {
+    if (!this.#checkDir()) return undefined;
     const name = fileNameOf(key);
     const record = this.#read(name, key);
     if (record === undefined) return undefined;
@@ -282,6 +287,7 @@ export class FileTokenStore implements ArmorTokenStore {
    */
   async keys(): Promise<string[]> {
     const keys: string[] = [];
+    if (!this.#checkDir()) return keys;
     try {
       for await (const entry of Deno.readDir(this.#dir)) {
         if (!entry.isFile || !/^[0-9a-f]{32}\.json$/.test(entry.name)) continue;
@@ -301,12 +307,7 @@ export class FileTokenStore implements ArmorTokenStore {
   ): Promise<string | null> {
     await this.#ensureDir();
     const name = fileNameOf(key);
-    const lock = await Deno.open(`${this.#dir}/${name}.lock`, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
+    const lock = await openLockFile(`${this.#dir}/${name}.lock`, this.#warn);
     try {
       await lock.lock(true);
       const current = this.#read(name, key);
@@ -392,17 +393,27 @@ export class FileTokenStore implements ArmorTokenStore {
     const path = `${this.#dir}/${name}.json`;
     let info: Deno.FileInfo;
     try {
-      info = Deno.statSync(path);
+      // lstat: a symbolic link is never followed, read or made private through.
+      info = Deno.lstatSync(path);
     } catch (error) {
       if (notFound(error)) return undefined;
       throw error;
     }
     if (!info.isFile) {
-      this.#warn(`Ignoring ${path}: not a regular file`);
+      this.#warn(
+        `Ignoring ${path}: not a regular file${info.isSymlink ? " (a symbolic link)" : ""}`,
+      );
       return undefined;
     }
     if (info.size > MAX_FILE_BYTES) {
       this.#warn(`Ignoring ${path}: larger than 4 MiB, not a token file; log in again`);
+      return undefined;
+    }
+    if (
+      this.#dirUid !== undefined && this.#dirUid !== null && info.uid !== null &&
+      info.uid !== this.#dirUid
+    ) {
+      this.#warn(`Ignoring ${path}: it belongs to another user than its folder; log in again`);
       return undefined;
     }
     if (info.mode !== null && (info.mode & 0o077) !== 0) {
@@ -410,7 +421,8 @@ export class FileTokenStore implements ArmorTokenStore {
       try {
         Deno.chmodSync(path, 0o600);
       } catch {
-        // reported below either way
+        this.#warn(`Ignoring ${path}: it is open to others and cannot be made private`);
+        return undefined;
       }
       this.#warn(`Made ${path} private (mode 0600): it was readable by others`);
     }
@@ -442,18 +454,49 @@ export class FileTokenStore implements ArmorTokenStore {
       this.#warn(`Ignoring ${path}: it belongs to another key`);
       return undefined;
     }
+    if (!wellFormedValue(record.value)) {
+      this.#warn(`Ignoring ${path}: it holds no valid login (corrupt or foreign); log in again`);
+      return undefined;
+    }
     return record as unknown as FileRecord;
+  }
+
+  /**
+   * Checks the folder once: makes it private (0700, with a warning) if it is open to
+   * others, and notes its owner. False when it is open and cannot be made private (another
+   * user's folder): nothing in it is adopted. Synchronous, one `stat` on the hot path.
+   */
+  #checkDir(): boolean {
+    if (this.#dirRefused !== undefined) return false;
+    if (this.#dirUid !== undefined) return true;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(this.#dir);
+    } catch (error) {
+      if (notFound(error)) return true; // nothing there yet; checked again when made
+      throw error;
+    }
+    if (info.mode !== null && (info.mode & 0o077) !== 0) {
+      try {
+        Deno.chmodSync(this.#dir, 0o700);
+      } catch {
+        this.#dirRefused = `${this.#dir} is open to others and cannot be made private ` +
+          "(is it another user's?): use a folder of your own";
+        this.#warn(`Ignoring ${this.#dirRefused}`);
+        return false;
+      }
+      this.#warn(`Made ${this.#dir} private (mode 0700): it was open to others`);
+    }
+    this.#dirUid = info.uid;
+    return true;
   }
 
   /** Creates the folder (0700) once, and makes it private if it is not. */
   #ensureDir(): Promise<void> {
     return this.#ready ??= (async () => {
       await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      const info = await Deno.stat(this.#dir);
-      if (info.mode !== null && (info.mode & 0o077) !== 0) {
-        await Deno.chmod(this.#dir, 0o700);
-        this.#warn(`Made ${this.#dir} private (mode 0700): it was open to others`);
-      }
+      this.#dirUid = undefined;
+      if (!this.#checkDir()) throw new Error(`Cannot write to ${this.#dirRefused}`);
     })().catch((error) => {
       this.#ready = undefined;
       throw error;
@@ -548,6 +591,70 @@ export class FileTokenStore implements ArmorTokenStore {
 }
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Opens (creating it 0600) a lock file. A symbolic link or anything else that is not a
+ * regular file at its path is removed first, with a warning: a lock is never taken
+ * through a link to a file elsewhere.
+ */
+async function openLockFile(path: string, warn: (message: string) => void): Promise<Deno.FsFile> {
+  try {
+    const info = await Deno.lstat(path);
+    if (!info.isFile) {
+      await Deno.remove(path);
+      warn(`Removed ${path}: not a regular file`);
+    }
+  } catch (error) {
+    if (!notFound(error)) throw error;
+  }
+  return await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+}
+
+/** The longest lifetime a stored token can have, as in renewal.ts (MAX_SESSION_MINUTES). */
+const MAX_SESSION_MS = 120 * 60_000;
+
+/**
+ * True when a stored value has the shape the library writes (`isWellFormed` of
+ * _store_sync.ts, written out here so that `armor-auth token` loads no more modules;
+ * tests/file_token_store_test.ts checks they agree). Anything else is a corrupt or
+ * foreign file: ignored, never adopted.
+ */
+function wellFormedValue(value: unknown): value is ArmorStoredSession {
+  if (!isObject(value)) return false;
+  const { token, claim, identity, login, server, username, identityTrimmed } = value;
+  if (token !== undefined) {
+    if (!isObject(token)) return false;
+    if (typeof token.accessToken !== "string" || !/^[a-z0-9]{32}$/.test(token.accessToken)) {
+      return false;
+    }
+    const { issuedAt, expiresAt } = token;
+    if (!Number.isFinite(issuedAt) || !Number.isFinite(expiresAt)) return false;
+    const lifetime = (expiresAt as number) - (issuedAt as number);
+    if (!(lifetime > 0 && lifetime <= MAX_SESSION_MS)) return false;
+  }
+  if (claim !== undefined) {
+    if (!isObject(claim) || typeof claim.owner !== "string") return false;
+    if (!Number.isFinite(claim.until)) return false;
+    if (claim.purpose !== "login" && claim.purpose !== "renew") return false;
+  }
+  if (identity !== undefined) {
+    if (!isObject(identity) || typeof identity.username !== "string") return false;
+    if (!Array.isArray(identity.accounts)) return false;
+    for (const account of identity.accounts) {
+      if (!isObject(account) || !Number.isSafeInteger(account.id) || (account.id as number) <= 0) {
+        return false;
+      }
+    }
+  }
+  if (login !== undefined) {
+    if (!isObject(login) || typeof login.username !== "string") return false;
+    if (typeof login.salt !== "string" || typeof login.verifier !== "string") return false;
+  }
+  if (server !== undefined && typeof server !== "string") return false;
+  if (identityTrimmed !== undefined && typeof identityTrimmed !== "boolean") return false;
+  if (username !== undefined && typeof username !== "string") return false;
+  return true;
+}
 
 /** SHA-256 round constants. */
 const K = [

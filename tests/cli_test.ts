@@ -495,3 +495,53 @@ Deno.test("api pretty-prints JSON on a terminal and passes it through otherwise"
   assert.match(text, /^\[\r?\n {2}\{\r?\n {4}"id": 1001,/);
   assert.deepEqual(JSON.parse(text.replaceAll("\r", "")), JSON.parse(piped.stdout));
 });
+
+Deno.test("a store file with a malformed login crashes no command: ignored, with a warning", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const store = new FileTokenStore({ dir: tmp.dir, warn: () => {} });
+  const key = `${served.url.href}#${USER}`;
+  const now = Date.now();
+  const token = {
+    accessToken: "0123456789abcdef0123456789abcdef",
+    issuedAt: now,
+    expiresAt: now + 9e5,
+  };
+  const env = { ARMOR_BASE_URL: served.baseUrl, ARMOR_USERNAME: USER };
+  for (
+    const value of [
+      { token, identity: { accounts: "x" } },
+      { token, identity: 7 },
+      { token, identity: { username: USER, accounts: [null, 5] } },
+      { token: { ...token, expiresAt: 9_999_999_999_999 } },
+    ]
+  ) {
+    const entry = await store.get(key);
+    await store.set(key, value as never, entry?.version ?? null);
+    for (const args of [["status"], ["accounts"], ["token", "--json"], ["use", "1001"]]) {
+      const run = await cli(args, { home: tmp.home, env });
+      assert.equal(run.code, 1, `${args.join(" ")}: ${run.stdout}`);
+      assert.ok(!run.stdout.includes(token.accessToken), "never printed");
+      assert.match(run.stderr, /Warning: Ignoring .*no valid login/);
+      assert.doesNotMatch(run.stderr, /TypeError|Cannot read properties|is not a function/);
+    }
+  }
+  // Replaced by the next login.
+  const login = await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) });
+  assert.equal(login.code, 0, login.stderr);
+  assert.equal((await store.get(key))!.value.token!.accessToken, served.mock.issuedTokens[0]);
+});
+
+Deno.test("a config folder opened up is made private again by a plain token", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  await Deno.chmod(tmp.dir, 0o755);
+  const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
+  assert.match(run.stderr, /Warning: Made .* private \(mode 0700\)/);
+});

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { FileTokenStore } from "../src/file_token_store.ts";
+import { isWellFormed } from "../src/_store_sync.ts";
 import { ROOT, scratch } from "./cli_helpers.ts";
 
 const MODULE = new URL("../src/file_token_store.ts", import.meta.url).href;
@@ -232,4 +233,125 @@ Deno.test("the default folder: $XDG_CONFIG_HOME when absolute, else ~/.config", 
     "/home/u/.config/armor-api-auth",
   );
   assert.equal(await run({ HOME: "/home/u" }), "/home/u/.config/armor-api-auth");
+});
+
+Deno.test("a folder opened up is made private again by a read, not only by a write", async () => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  await store.set("k", { token: TOKEN }, null);
+  await Deno.chmod(tmp.dir, 0o755);
+  const { warnings, warn } = quiet();
+  assert.ok(await new FileTokenStore({ dir: tmp.dir, warn }).get("k"));
+  assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
+  assert.match(warnings[0], /private \(mode 0700\)/);
+});
+
+/** `ln -s`: Deno.symlink needs unscoped permissions. */
+async function symlink(target: string, path: string): Promise<void> {
+  const { success } = await new Deno.Command("ln", { args: ["-s", target, path] }).output();
+  assert.ok(success, `ln -s ${target} ${path}`);
+}
+
+Deno.test("a symbolic link at a store file or its lock is never followed", async () => {
+  await using tmp = await scratch("store-");
+  await using elsewhere = await scratch("elsewhere-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  await store.set("k", { token: TOKEN }, null);
+  const path = store.pathOf("k");
+  // A whole record of this very key, kept elsewhere (open to others), linked in.
+  const target = `${elsewhere.home}/planted.json`;
+  await Deno.writeTextFile(target, await Deno.readTextFile(path), { mode: 0o644 });
+  await Deno.chmod(target, 0o644);
+  await Deno.remove(path);
+  await symlink(target, path);
+  const { warnings, warn } = quiet();
+  const reader = new FileTokenStore({ dir: tmp.dir, warn });
+  assert.equal(await reader.get("k"), undefined, "not adopted through the link");
+  assert.match(warnings.join("\n"), /Ignoring .*symbolic link/);
+  assert.equal((await Deno.stat(target)).mode! & 0o777, 0o644, "not made private through it");
+  // The next login replaces the link with a file of its own, and leaves the target alone.
+  const before = await Deno.readTextFile(target);
+  assert.ok(await reader.set("k", { token: TOKEN }, null));
+  assert.ok((await Deno.lstat(path)).isFile);
+  assert.equal(await Deno.readTextFile(target), before);
+  // A link at the lock's path is removed, not opened through: nothing is made elsewhere.
+  const lockPath = path.replace(/\.json$/, ".lock");
+  await Deno.remove(lockPath);
+  await symlink(`${elsewhere.home}/made-by-lock`, lockPath);
+  const entry = (await reader.get("k"))!;
+  assert.ok(await reader.set("k", { server: "x" }, entry.version), "the write still works");
+  assert.ok((await Deno.lstat(lockPath)).isFile);
+  await assert.rejects(Deno.lstat(`${elsewhere.home}/made-by-lock`), Deno.errors.NotFound);
+});
+
+Deno.test("a file that belongs to another user is never adopted", async (t) => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  await store.set("k", { token: TOKEN }, null);
+  const path = store.pathOf("k");
+  try {
+    await Deno.chown(path, 65534, 65534);
+  } catch {
+    console.log("Cannot chown here (not root): the other-owner case did not run");
+    return;
+  }
+  await t.step("ignored with a warning", async () => {
+    const { warnings, warn } = quiet();
+    assert.equal(await new FileTokenStore({ dir: tmp.dir, warn }).get("k"), undefined);
+    assert.match(warnings.join("\n"), /Ignoring .*another user/);
+  });
+  await t.step("replaced by the next login", async () => {
+    const version = await store.set("k", { token: TOKEN }, null);
+    assert.ok(version);
+    assert.deepEqual(await new FileTokenStore({ dir: tmp.dir }).get("k"), {
+      value: { token: TOKEN },
+      version,
+    });
+  });
+});
+
+Deno.test("a record whose login is malformed is ignored with a warning, as the library would", async () => {
+  await using tmp = await scratch("store-");
+  const now = Date.now();
+  const token = {
+    accessToken: "0123456789abcdef0123456789abcdef",
+    issuedAt: now,
+    expiresAt: now + 9e5,
+  };
+  const values: unknown[] = [
+    {},
+    { token },
+    { token, identity: { username: "u", accounts: [{ id: 1, name: "A" }] } },
+    { token, identity: { accounts: "x" } },
+    { token, identity: 7 },
+    { token, identity: { username: "u", accounts: [null, 5] } },
+    { token, identity: { username: "u", accounts: [{ id: -1 }] } },
+    { token: { ...token, expiresAt: 9_999_999_999_999 } },
+    { token: { ...token, expiresAt: "later" } },
+    { token: { ...token, accessToken: "0123456789ABCDEF0123456789ABCDEF" } },
+    { token: null },
+    { claim: { owner: "o", purpose: "login", until: now } },
+    { claim: { owner: "o", purpose: "steal", until: now } },
+    { login: { username: "u", salt: "00", verifier: "11" } },
+    { login: { username: "u", salt: 1, verifier: "11" } },
+    { server: 1 },
+    { username: ["u"] },
+    { identityTrimmed: "yes" },
+    { sealed: { v: 1, kid: "k", iv: "i", ct: "c", until: now } },
+  ];
+  for (const value of values) {
+    const { warnings, warn } = quiet();
+    const store = new FileTokenStore({ dir: tmp.dir, warn });
+    const old = await store.get("k");
+    // Written as another program would: the envelope right, the value whatever it is.
+    const version = await store.set("k", value as never, old?.version ?? null);
+    assert.ok(version !== null || old === undefined);
+    const read = await new FileTokenStore({ dir: tmp.dir, warn }).get("k");
+    assert.equal(read !== undefined, isWellFormed(value), JSON.stringify(value));
+    if (read === undefined) {
+      assert.match(warnings.join("\n"), /Ignoring .*no valid login/);
+      // Replaced by the next login.
+      assert.ok(await store.set("k", { token }, null));
+    }
+  }
 });
