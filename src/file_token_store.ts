@@ -305,6 +305,24 @@ export class FileTokenStore implements ArmorTokenStore {
     value: ArmorStoredSession | undefined,
     version: string | null,
   ): Promise<string | null> {
+    try {
+      return await this.#setLocked(key, value, version);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+      // The system's message names a file whose name is a hash, which reads like a token
+      // and would be withheld: say what is wrong with the folder instead.
+      const reason = error.message.split(": ")[0];
+      throw new Error(
+        `Cannot write in ${this.#dir} (${reason}): check that the folder is yours and writable`,
+      );
+    }
+  }
+
+  async #setLocked(
+    key: string,
+    value: ArmorStoredSession | undefined,
+    version: string | null,
+  ): Promise<string | null> {
     await this.#ensureDir();
     const name = fileNameOf(key);
     const lock = await openLockFile(`${this.#dir}/${name}.lock`, this.#warn);
@@ -480,8 +498,8 @@ export class FileTokenStore implements ArmorTokenStore {
       try {
         Deno.chmodSync(this.#dir, 0o700);
       } catch {
-        this.#dirRefused = `${this.#dir} is open to others and cannot be made private ` +
-          "(is it another user's?): use a folder of your own";
+        this.#dirRefused = `${this.#dir}: it is open to others and cannot be made private ` +
+          "(is it another user's?); use a folder of your own";
         this.#warn(`Ignoring ${this.#dirRefused}`);
         return false;
       }
@@ -496,7 +514,7 @@ export class FileTokenStore implements ArmorTokenStore {
     return this.#ready ??= (async () => {
       await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
       this.#dirUid = undefined;
-      if (!this.#checkDir()) throw new Error(`Cannot write to ${this.#dirRefused}`);
+      if (!this.#checkDir()) throw new Error(`Cannot use ${this.#dirRefused}`);
     })().catch((error) => {
       this.#ready = undefined;
       throw error;

@@ -154,3 +154,40 @@ Deno.test("200 invocations with random kills: the file is never corrupt, and the
     }
   }
 });
+
+Deno.test("a renewal claim left by a killed process is taken over within seconds", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  // The first renewal hangs at the server; its process is killed while it holds the claim.
+  served.mock.inject({ path: "/auth/token/reissue", delayMs: 60_000 });
+  const env = { ARMOR_BASE_URL: served.baseUrl };
+  const first = cliCommand(["token"], { home: tmp.home, env }).spawn();
+  for (
+    let i = 0;
+    (await store.get(key))?.value.claim === undefined ||
+    served.mock.count("/auth/token/reissue") < 1;
+    i++
+  ) {
+    assert.ok(i < 200, "the first process never claimed the renewal");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await store.get(key))!.value.claim!.purpose, "renew");
+  first.kill("SIGKILL");
+  await first.output();
+  const run = await cli(["token"], { home: tmp.home, env, timeout: 15_000 });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.ms < 5_000, `took over in ${Math.round(run.ms)} ms`);
+  assert.equal(served.mock.count("/auth/token/reissue"), 2);
+  assert.equal(run.stdout.trim(), served.mock.issuedTokens.at(-1));
+  assert.equal((await store.get(key))!.value.token!.accessToken, run.stdout.trim());
+});

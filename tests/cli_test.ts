@@ -545,3 +545,38 @@ Deno.test("a config folder opened up is made private again by a plain token", as
   assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
   assert.match(run.stderr, /Warning: Made .* private \(mode 0700\)/);
 });
+
+Deno.test("a config folder the system refuses to write says so, not that a flag is missing", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const env = credentials(served.baseUrl);
+  assert.equal((await cli(["login"], { home: tmp.home, env })).code, 0);
+  // An immutable folder (chattr +i): even root may not write in it.
+  const chattr = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, tmp.dir], stderr: "null" }).output().then(
+      (o) => o.success,
+      () => false,
+    );
+  if (!await chattr("+i")) {
+    console.log("No chattr +i here (not root, or no ext4): the refused-write case did not run");
+    return;
+  }
+  try {
+    const use = await cli(["use", "1002"], { home: tmp.home, env });
+    assert.equal(use.code, 1);
+    assert.match(use.stderr, /yours and writable/);
+    assert.doesNotMatch(use.stderr, /install line/);
+    const login = await cli(["login", "--base-url", `${served.baseUrl}/v2`], {
+      home: tmp.home,
+      env,
+    });
+    assert.equal(login.code, 1);
+    assert.equal(lines(login.stderr).length, 1, login.stderr);
+    assert.match(
+      login.stderr,
+      /^Login failed: .*Cannot write in .*armor-api-auth .*yours and writable/,
+    );
+  } finally {
+    await chattr("-i");
+  }
+});

@@ -50,7 +50,12 @@ function mfaNotices(username: string, timeout: number) {
 /** Turns a failed login into one line, with the server's reason and no secret. */
 export function loginFailure(error: unknown): CliError {
   if (error instanceof ArmorApiError) {
-    return new CliError(`Login failed: ${error.message}`);
+    // A store failure says why (a folder not writable, say): the cause is the file
+    // system's, about paths, and the library has withheld it if it held a secret.
+    const cause = error.code === "STORE" && error.cause instanceof Error
+      ? `: ${error.cause.message}`
+      : "";
+    return new CliError(`Login failed: ${error.message}${cause}`);
   }
   if (error instanceof TypeError) return new CliError(`Login failed: ${error.message}`, 2);
   return new CliError(`Login failed: ${error instanceof Error ? error.message : String(error)}`);
