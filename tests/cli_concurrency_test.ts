@@ -191,3 +191,35 @@ Deno.test("a renewal claim left by a killed process is taken over within seconds
   assert.equal(run.stdout.trim(), served.mock.issuedTokens.at(-1));
   assert.equal((await store.get(key))!.value.token!.accessToken, run.stdout.trim());
 });
+
+Deno.test("20 token processes at once with a wrong password: one authorize, all refused with its reason", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({
+    users: [{
+      username: USER,
+      password: PASSWORD,
+      accounts: [{ id: 1001, name: "Prod" }],
+      mfaDelayMs: 1_000,
+    }],
+  });
+  const wrong = { ...credentials(served.baseUrl), ARMOR_PASSWORD: "not-the-password-19" };
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env: wrong })),
+  );
+  // One refusal between them all: 20 would lock the account (and the mock does after 5).
+  assert.equal(served.mock.count("/auth/authorize"), 1);
+  for (const run of runs) {
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^Login failed: .*401 invalid_credentials/m);
+    assert.ok(!run.stderr.includes("not-the-password-19"));
+  }
+  const settings = await Deno.readTextFile(`${tmp.dir}/settings.json`);
+  assert.ok(!settings.includes("not-the-password-19"), "the password is never stored");
+  // A process started after the refusal tries again: with the right password it logs in.
+  const right = await cli(["token"], { home: tmp.home, env: credentials(served.baseUrl) });
+  assert.equal(right.code, 0, right.stderr);
+  assert.equal(right.stdout.trim(), served.mock.issuedTokens[0]);
+  assert.equal(served.mock.count("/auth/authorize"), 2);
+  assert.ok(!(await Deno.readTextFile(`${tmp.dir}/settings.json`)).includes('failures":{"'));
+});

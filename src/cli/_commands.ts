@@ -299,6 +299,7 @@ async function logout(context: Context): Promise<number> {
   await context.updateSettings((settings) => {
     if (settings.users[context.server] === username) delete settings.users[context.server];
     delete settings.accounts[key];
+    if (settings.failures !== undefined) delete settings.failures[key];
   });
   console.error(`Logged out ${username} from ${context.server}`);
   return 0;

@@ -227,6 +227,19 @@ export interface Settings {
   users: Record<string, string>;
   /** The default account, by store key. */
   accounts: Record<string, number>;
+  /**
+   * The last refused login, by store key: when, what the server said, and a salted PBKDF2
+   * verifier of the password it refused (never the password), so that processes waiting
+   * for that login with the same password share its answer instead of trying again.
+   */
+  failures?: Record<string, LoginFailure>;
+}
+
+/** A refused login, as `settings.json` keeps it. */
+export interface LoginFailure {
+  at: number;
+  message: string;
+  login: { username: string; salt: string; verifier: string };
 }
 
 const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
@@ -279,6 +292,9 @@ export class Context {
         typeof parsed.accounts === "object"
       ) {
         this.#settings = { users: { ...parsed.users }, accounts: { ...parsed.accounts } };
+        if (typeof parsed.failures === "object" && parsed.failures !== null) {
+          this.#settings.failures = { ...parsed.failures };
+        }
       } else {
         console.error("Warning: ignoring settings.json: not an armor-auth settings file");
       }
@@ -288,6 +304,11 @@ export class Context {
       }
     }
     return this.#settings ??= empty;
+  }
+
+  /** Forgets the settings read so far: the next read reads the file again. */
+  reloadSettings(): void {
+    this.#settings = undefined;
   }
 
   /** Changes the settings under the store folder's settings lock, atomically. */
@@ -302,7 +323,7 @@ export class Context {
     });
     try {
       await lock.lock(true);
-      this.#settings = undefined;
+      this.reloadSettings();
       const settings = this.settings();
       change(settings);
       // Temporary files are written under this lock: any left now is a killed writer's.

@@ -6,6 +6,7 @@ import { ArmorSession } from "../armor_session.ts";
 import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "../defaults.ts";
 import { ArmorApiError } from "../errors.ts";
 import type { ArmorLogRecord } from "../types.ts";
+import { makeLogin, sameLogin } from "../_verifier.ts";
 
 /** How often the multi-factor wait is shown again, and when first. */
 export const MFA_NOTICE_EVERY_MS = 10_000;
@@ -61,30 +62,112 @@ export function loginFailure(error: unknown): CliError {
   return new CliError(`Login failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-/** Logs in on the file store (or reuses a live login of the same credentials there). */
+/** When this process started, by the wall clock: a refusal since then is one it waited for. */
+const processStart = Date.now() - performance.now();
+
+/** How long a login waits for another process's login of the same user to end. */
+const LOGIN_LOCK_WAIT_MS = DEFAULT_AUTHORIZE_TIMEOUT_MS + 60_000;
+const LOGIN_LOCK_POLL_MS = 100;
+
+/**
+ * Takes the login lock of a store key: one `armor-auth` login of a user at a time on
+ * this machine, held until its outcome is stored (its token, or its refusal). The OS
+ * frees it when its process dies. Waits with a notice on stderr; `undefined` if it is
+ * still held after LOGIN_LOCK_WAIT_MS (a stopped process): then the login goes ahead.
+ */
+async function loginLock(context: Context, key: string): Promise<Deno.FsFile | undefined> {
+  const path = context.store.pathOf(key).replace(/\.json$/, ".login.lock");
+  await Deno.mkdir(context.store.dir, { recursive: true, mode: 0o700 });
+  try {
+    // Never through a link: remove whatever is not a plain file there.
+    if (!(await Deno.lstat(path)).isFile) await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    throw new CliError(
+      `Login failed: Cannot write in ${context.store.dir} (${error.message.split(": ")[0]}): ` +
+        "check that the folder is yours and writable",
+    );
+  }
+  const started = performance.now();
+  let nextNotice = 0;
+  try {
+    while (!await file.tryLock(true)) {
+      const waited = performance.now() - started;
+      if (waited >= LOGIN_LOCK_WAIT_MS) {
+        file.close();
+        return undefined;
+      }
+      if (waited >= nextNotice) {
+        nextNotice += MFA_NOTICE_EVERY_MS;
+        console.error(
+          "Waiting for a sign-in in progress elsewhere (it may wait for a multi-factor " +
+            `approval): at most ${left(LOGIN_LOCK_WAIT_MS - waited)} left`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, LOGIN_LOCK_POLL_MS));
+    }
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return file;
+}
+
+/**
+ * Logs in on the file store (or reuses a live login of the same credentials there). One
+ * login of a user at a time between every `armor-auth` process: those that wait for it
+ * take its token, or, if it was refused with the same password since they started, its
+ * refusal, without asking the server (and the phone) again.
+ */
 export async function logIn(
   context: Context,
   username: string,
   password: string,
 ): Promise<ArmorSession> {
-  const notices = mfaNotices(username, DEFAULT_AUTHORIZE_TIMEOUT_MS);
-  let session: ArmorSession;
+  const key = context.keyOf(username);
+  const lock = await loginLock(context, key);
   try {
-    session = await ArmorSession.connect({
-      username,
-      password,
-      baseUrl: context.server,
-      store: context.store,
-      authorizeTimeout: DEFAULT_AUTHORIZE_TIMEOUT_MS,
-      logger: notices.logger,
-    });
-  } catch (error) {
-    throw loginFailure(error);
-  } finally {
+    context.reloadSettings();
+    const failure = context.settings().failures?.[key];
+    if (
+      failure !== undefined && failure.at >= processStart &&
+      await sameLogin(failure.login, username, password)
+    ) {
+      throw new CliError(failure.message);
+    }
+    const notices = mfaNotices(username, DEFAULT_AUTHORIZE_TIMEOUT_MS);
+    let session: ArmorSession;
+    try {
+      session = await ArmorSession.connect({
+        username,
+        password,
+        baseUrl: context.server,
+        store: context.store,
+        authorizeTimeout: DEFAULT_AUTHORIZE_TIMEOUT_MS,
+        logger: notices.logger,
+      });
+    } catch (error) {
+      notices.stop();
+      const refused = loginFailure(error);
+      const login = await makeLogin(username, password);
+      await context.updateSettings((settings) => {
+        (settings.failures ??= {})[key] = { at: Date.now(), message: refused.message, login };
+      }).catch(() => {});
+      throw refused;
+    }
     notices.stop();
+    await context.updateSettings((settings) => {
+      settings.users[context.server] = username;
+      if (settings.failures !== undefined) delete settings.failures[key];
+    });
+    return session;
+  } finally {
+    lock?.close();
   }
-  await context.updateSettings((settings) => {
-    settings.users[context.server] = username;
-  });
-  return session;
 }
