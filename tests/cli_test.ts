@@ -580,3 +580,47 @@ Deno.test("a config folder the system refuses to write says so, not that a flag 
     await chattr("-i");
   }
 });
+
+Deno.test("settings.json and its lock are never read or locked through a link, nor trusted blindly", async () => {
+  await using tmp = await scratch();
+  await using elsewhere = await scratch("elsewhere-");
+  await using served = await serveMockArmorApi();
+  const env = credentials(served.baseUrl);
+  assert.equal((await cli(["login"], { home: tmp.home, env })).code, 0);
+  const ln = async (target: string, path: string) => {
+    await Deno.remove(path).catch(() => {});
+    const { success } = await new Deno.Command("ln", { args: ["-s", target, path] }).output();
+    assert.ok(success);
+  };
+  // A planted settings file elsewhere, linked in: it would choose the account.
+  const key = `${served.url.href}#${USER}`;
+  await Deno.writeTextFile(
+    `${elsewhere.home}/settings.json`,
+    JSON.stringify({ format: "armor-api-auth/cli-settings", users: {}, accounts: { [key]: 1002 } }),
+  );
+  await ln(`${elsewhere.home}/settings.json`, `${tmp.dir}/settings.json`);
+  await ln(`${elsewhere.home}/made-by-lock`, `${tmp.dir}/settings.lock`);
+  const bare = { ARMOR_BASE_URL: served.baseUrl, ARMOR_USERNAME: USER };
+  const json = await cli(["token", "--json"], { home: tmp.home, env: bare });
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).account, 1001, "the linked settings were not read");
+  assert.match(json.stderr, /Warning: ignoring settings\.json: not a regular file/);
+  const use = await cli(["use", "1002"], { home: tmp.home, env: bare });
+  assert.equal(use.code, 0, use.stderr);
+  assert.ok((await Deno.lstat(`${tmp.dir}/settings.json`)).isFile, "replaced by a file");
+  assert.ok((await Deno.lstat(`${tmp.dir}/settings.lock`)).isFile);
+  await assert.rejects(Deno.lstat(`${elsewhere.home}/made-by-lock`), Deno.errors.NotFound);
+  // A malformed refusal record crashes nothing.
+  await Deno.writeTextFile(
+    `${tmp.dir}/settings.json`,
+    JSON.stringify({
+      format: "armor-api-auth/cli-settings",
+      users: {},
+      accounts: {},
+      failures: { [key]: { at: 9e15, message: "x", login: null } },
+    }),
+  );
+  assert.equal((await cli(["logout"], { home: tmp.home, env: bare })).code, 0);
+  const token = await cli(["token"], { home: tmp.home, env });
+  assert.equal(token.code, 0, token.stderr);
+});

@@ -285,8 +285,14 @@ export class Context {
   settings(): Settings {
     if (this.#settings !== undefined) return this.#settings;
     const empty: Settings = { users: {}, accounts: {} };
+    const path = `${this.store.dir}/settings.json`;
     try {
-      const parsed = JSON.parse(Deno.readTextFileSync(`${this.store.dir}/settings.json`));
+      if (!Deno.lstatSync(path).isFile) {
+        // Never read through a link: the next change replaces it with a file.
+        console.error("Warning: ignoring settings.json: not a regular file");
+        return this.#settings = empty;
+      }
+      const parsed = JSON.parse(Deno.readTextFileSync(path));
       if (
         parsed?.format === SETTINGS_FORMAT && typeof parsed.users === "object" &&
         typeof parsed.accounts === "object"
@@ -315,6 +321,14 @@ export class Context {
   async updateSettings(change: (settings: Settings) => void): Promise<void> {
     const dir = this.store.dir;
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      // A lock is never taken through a link: remove whatever is not a plain file there.
+      if (!(await Deno.lstat(`${dir}/settings.lock`)).isFile) {
+        await Deno.remove(`${dir}/settings.lock`);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
     const lock = await Deno.open(`${dir}/settings.lock`, {
       read: true,
       write: true,

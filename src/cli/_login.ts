@@ -1,7 +1,7 @@
 // Logging in from the command line: `ArmorSession.connect` on the file store, with the
 // multi-factor wait shown on stderr, and a refusal turned into one line.
 
-import { CliError, type Context } from "./_core.ts";
+import { CliError, type Context, type LoginFailure } from "./_core.ts";
 import { ArmorSession } from "../armor_session.ts";
 import { DEFAULT_AUTHORIZE_TIMEOUT_MS } from "../defaults.ts";
 import { ArmorApiError } from "../errors.ts";
@@ -134,9 +134,12 @@ export async function logIn(
   const lock = await loginLock(context, key);
   try {
     context.reloadSettings();
-    const failure = context.settings().failures?.[key];
+    const failure = context.settings().failures?.[key] as Partial<LoginFailure> | undefined;
     if (
-      failure !== undefined && failure.at >= processStart &&
+      typeof failure?.at === "number" && failure.at >= processStart &&
+      typeof failure.message === "string" && typeof failure.login === "object" &&
+      failure.login !== null && typeof failure.login.salt === "string" &&
+      typeof failure.login.verifier === "string" &&
       await sameLogin(failure.login, username, password)
     ) {
       throw new CliError(failure.message);
