@@ -308,12 +308,16 @@ export class FileTokenStore implements ArmorTokenStore {
     try {
       return await this.#setLocked(key, value, version);
     } catch (error) {
-      if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+      const system = Object.values(Deno.errors).some((type) => error instanceof type);
+      if (!system || error instanceof Deno.errors.NotCapable) throw error;
       // The system's message names a file whose name is a hash, which reads like a token
       // and would be withheld: say what is wrong with the folder instead.
-      const reason = error.message.split(": ")[0];
+      const reason = (error as Error).message.split(": ")[0];
       throw new Error(
-        `Cannot write in ${this.#dir} (${reason}): check that the folder is yours and writable`,
+        `Cannot write in ${this.#dir} (${reason})` +
+          (error instanceof Deno.errors.PermissionDenied
+            ? ": check that the folder is yours and writable"
+            : ""),
       );
     }
   }
@@ -332,6 +336,7 @@ export class FileTokenStore implements ArmorTokenStore {
       if ((current?.version ?? null) !== version) return null;
       await this.#removeStaleTemps(name);
       const path = `${this.#dir}/${name}.json`;
+      if (current === undefined) await this.#clearForeign(path);
       if (value === undefined) {
         try {
           await Deno.remove(path);
@@ -377,6 +382,28 @@ export class FileTokenStore implements ArmorTokenStore {
     } catch {
       // Clean-up only.
     }
+  }
+
+  /**
+   * Clears the way for a file where something that is not a file stands (an empty folder,
+   * a pipe): a rename would fail on it, and then no login could ever replace it. A folder
+   * with something in it is left alone and named in the error.
+   */
+  async #clearForeign(path: string): Promise<void> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (error) {
+      if (notFound(error)) return;
+      throw error;
+    }
+    if (info.isFile || info.isSymlink) return; // a rename replaces either
+    try {
+      await Deno.remove(path);
+    } catch {
+      throw new Error(`${path} is a folder, not a token file: remove it, then log in again`);
+    }
+    this.#warn(`Removed ${path}: it was not a token file`);
   }
 
   /** Writes a temporary file (0600) in the folder, syncs it, renames it over the file. */

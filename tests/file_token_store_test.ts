@@ -355,3 +355,30 @@ Deno.test("a record whose login is malformed is ignored with a warning, as the l
     }
   }
 });
+
+Deno.test("a folder or a pipe where the file goes is replaced by the next login, or named", async () => {
+  await using tmp = await scratch("store-");
+  const { warnings, warn } = quiet();
+  const store = new FileTokenStore({ dir: tmp.dir, warn });
+  await store.set("other", {}, null);
+  const path = store.pathOf("k");
+  await Deno.mkdir(path);
+  assert.equal(await store.get("k"), undefined);
+  assert.ok(await store.set("k", { token: TOKEN }, null), "an empty folder is replaced");
+  assert.ok((await Deno.lstat(path)).isFile);
+  await Deno.remove(path);
+  const { success } = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(success);
+  assert.equal(await store.get("k"), undefined);
+  assert.ok(await store.set("k", { token: TOKEN }, null), "a pipe is replaced");
+  assert.ok((await Deno.lstat(path)).isFile);
+  await Deno.remove(path);
+  await Deno.mkdir(path);
+  await Deno.writeTextFile(`${path}/keep`, "x");
+  await assert.rejects(store.set("k", { token: TOKEN }, null), (error: Error) => {
+    assert.match(error.message, /is a folder, not a token file: remove it/);
+    return true;
+  });
+  assert.equal(await Deno.readTextFile(`${path}/keep`), "x", "nothing in it is removed");
+  assert.ok(warnings.some((w) => /Removed .*not a token file/.test(w)));
+});
