@@ -270,6 +270,21 @@ Deno.test("a script with FileTokenStore reuses the command's login, and the othe
   });
   assert.equal(session.token, served.mock.issuedTokens[0]);
   assert.equal(served.mock.count("/auth/authorize"), 1);
+  // With another password, the script does not reuse it: the verifier tells them apart,
+  // so the server is asked, and refuses.
+  await assert.rejects(
+    ArmorSession.connect({
+      username: USER,
+      password: "not-the-password",
+      baseUrl: served.baseUrl,
+      store: new FileTokenStore({ dir: tmp.dir }),
+    }),
+    (error: Error) => /401/.test(error.message),
+  );
+  assert.equal(served.mock.count("/auth/authorize"), 2);
+  // ...and the command's login is still there.
+  const still = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
+  assert.equal(still.stdout.trim(), served.mock.issuedTokens[0]);
 
   await using other = await scratch();
   const script = await ArmorSession.connect({
@@ -278,12 +293,12 @@ Deno.test("a script with FileTokenStore reuses the command's login, and the othe
     baseUrl: served.baseUrl,
     store: new FileTokenStore({ dir: other.dir }),
   });
-  assert.equal(served.mock.count("/auth/authorize"), 2);
+  assert.equal(served.mock.count("/auth/authorize"), 3);
   // No user name anywhere but in the store: the command finds the one login there.
   const run = await cli(["token"], { home: other.home, env: { ARMOR_BASE_URL: served.baseUrl } });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.stdout.trim(), script.token);
-  assert.equal(served.mock.count("/auth/authorize"), 2);
+  assert.equal(served.mock.count("/auth/authorize"), 3);
 });
 
 Deno.test("with an API key, api signs each request and token explains there is none", async () => {
