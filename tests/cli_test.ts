@@ -639,3 +639,24 @@ Deno.test("settings.json and its lock are never read or locked through a link, n
   const token = await cli(["token"], { home: tmp.home, env });
   assert.equal(token.code, 0, token.stderr);
 });
+
+Deno.test("api never prints a token the server echoes, even in the 401 that rejects it", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  const env = credentials(served.baseUrl);
+  assert.equal((await cli(["login"], { home: tmp.home, env })).code, 0);
+  const token = served.mock.issuedTokens[0];
+  for (const status of [500, 401]) {
+    served.mock.inject({
+      path: "/me",
+      status,
+      body: { error: "echo", error_description: `token ${token}, password ${PASSWORD}` },
+      times: status === 401 ? 3 : 1,
+    });
+    const run = await cli(["api", "/me"], { home: tmp.home, env });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`^HTTP ${status}.*\\[REDACTED\\]`));
+    assert.ok(!run.stderr.includes(token), `${status}: ${run.stderr}`);
+    assert.ok(!run.stderr.includes(PASSWORD), `${status}: ${run.stderr}`);
+  }
+});

@@ -164,15 +164,23 @@ async function api(context: Context, parsed: Parsed): Promise<number> {
     throw new UsageError(`A ${method} request has no body: add -X POST (or PUT, PATCH)`);
   }
   const session = await apiSession(context, accountId);
+  // The token the call is sent with: a 401 ends the session, and the token it rejected
+  // (which may be echoed in the answer) is then no longer the session's.
+  const sentWith = currentToken(session);
   let response: Response;
   try {
     response = await session.fetch(path.slice(1), { method, body });
   } catch (error) {
     throw new CliError(`The call failed: ${(error as Error).message}`);
   }
-  const secrets = session.scheme === "FH-AUTH" && session.isActive() ? [session.token] : [];
-  let text = await response.text();
-  for (const secret of secrets) text = text.replaceAll(secret, "[REDACTED]");
+  const secrets = [
+    sentWith,
+    currentToken(session),
+    env("ARMOR_PASSWORD"),
+    env("ARMOR_API_SECRET_KEY"),
+  ].filter((secret): secret is string => secret !== undefined);
+  const { scrubText } = await import("../_redact.ts");
+  let text = scrubText(await response.text(), secrets);
   if (!response.ok) {
     console.error(
       `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}: ${
@@ -190,6 +198,11 @@ async function api(context: Context, parsed: Parsed): Promise<number> {
   }
   if (text !== "") await writeOut(text.endsWith("\n") ? text : `${text}\n`);
   return 0;
+}
+
+/** The session's token, if it has one now. */
+function currentToken(session: ArmorSession): string | undefined {
+  return session.scheme === "FH-AUTH" && session.isActive() ? session.token : undefined;
 }
 
 async function writeOut(text: string): Promise<void> {
