@@ -660,3 +660,34 @@ Deno.test("api never prints a token the server echoes, even in the 401 that reje
     assert.ok(!run.stderr.includes(PASSWORD), `${status}: ${run.stderr}`);
   }
 });
+
+Deno.test("a config folder open to others that cannot be made private is not written in", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  // Open to all and immutable (chattr +i): chmod fails, as on another user's folder.
+  await Deno.mkdir(tmp.dir, { mode: 0o777 });
+  await Deno.chmod(tmp.dir, 0o777);
+  const chattr = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, tmp.dir], stderr: "null" }).output().then(
+      (o) => o.success,
+      () => false,
+    );
+  if (!await chattr("+i")) {
+    console.log("No chattr +i here (not root, or no ext4): the foreign-folder case did not run");
+    return;
+  }
+  try {
+    const env = credentials(served.baseUrl);
+    for (const args of [["login"], ["token"], ["logout"], ["use", "1001"]]) {
+      const run = await cli(args, { home: tmp.home, env });
+      assert.notEqual(run.code, 0, `${args.join(" ")}: ${run.stderr}`);
+      assert.match(run.stderr, /open to others and cannot be made private/);
+    }
+    assert.equal(served.mock.count("/auth/authorize"), 0, "no login into a folder not ours");
+  } finally {
+    await chattr("-i");
+  }
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(tmp.dir)) names.push(entry.name);
+  assert.deepEqual(names, []);
+});

@@ -317,10 +317,32 @@ export class Context {
     this.#settings = undefined;
   }
 
-  /** Changes the settings under the store folder's settings lock, atomically. */
-  async updateSettings(change: (settings: Settings) => void): Promise<void> {
+  /**
+   * The store folder, made (0700) if missing and private if opened up (with a warning);
+   * refused when it is open to others and cannot be made private (another user's): then
+   * nothing of ours is written in it.
+   */
+  async privateDir(): Promise<string> {
     const dir = this.store.dir;
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const info = await Deno.stat(dir);
+    if (info.mode !== null && (info.mode & 0o077) !== 0) {
+      try {
+        await Deno.chmod(dir, 0o700);
+      } catch {
+        throw new CliError(
+          `Cannot use ${dir}: it is open to others and cannot be made private (is it another ` +
+            "user's?); use a folder of your own",
+        );
+      }
+      console.error(`Warning: Made ${dir} private (mode 0700): it was open to others`);
+    }
+    return dir;
+  }
+
+  /** Changes the settings under the store folder's settings lock, atomically. */
+  async updateSettings(change: (settings: Settings) => void): Promise<void> {
+    const dir = await this.privateDir();
     try {
       // A lock is never taken through a link: remove whatever is not a plain file there.
       if (!(await Deno.lstat(`${dir}/settings.lock`)).isFile) {

@@ -77,7 +77,7 @@ const LOGIN_LOCK_POLL_MS = 100;
  */
 async function loginLock(context: Context, key: string): Promise<Deno.FsFile | undefined> {
   const path = context.store.pathOf(key).replace(/\.json$/, ".login.lock");
-  await Deno.mkdir(context.store.dir, { recursive: true, mode: 0o700 });
+  await context.privateDir();
   try {
     // Never through a link: remove whatever is not a plain file there.
     if (!(await Deno.lstat(path)).isFile) await Deno.remove(path);
