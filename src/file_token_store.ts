@@ -499,10 +499,6 @@ export class FileTokenStore implements ArmorTokenStore {
       this.#warn(`Ignoring ${path}: it belongs to another key`);
       return undefined;
     }
-    if (!wellFormedValue(record.value)) {
-      this.#warn(`Ignoring ${path}: it holds no valid login (corrupt or foreign); log in again`);
-      return undefined;
-    }
     return record as unknown as FileRecord;
   }
 
@@ -653,52 +649,6 @@ async function openLockFile(path: string, warn: (message: string) => void): Prom
     if (!notFound(error)) throw error;
   }
   return await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
-}
-
-/** The longest lifetime a stored token can have, as in renewal.ts (MAX_SESSION_MINUTES). */
-const MAX_SESSION_MS = 120 * 60_000;
-
-/**
- * True when a stored value has the shape the library writes (`isWellFormed` of
- * _store_sync.ts, written out here so that `armor-auth token` loads no more modules;
- * tests/file_token_store_test.ts checks they agree). Anything else is a corrupt or
- * foreign file: ignored, never adopted.
- */
-function wellFormedValue(value: unknown): value is ArmorStoredSession {
-  if (!isObject(value)) return false;
-  const { token, claim, identity, login, server, username, identityTrimmed } = value;
-  if (token !== undefined) {
-    if (!isObject(token)) return false;
-    if (typeof token.accessToken !== "string" || !/^[a-z0-9]{32}$/.test(token.accessToken)) {
-      return false;
-    }
-    const { issuedAt, expiresAt } = token;
-    if (!Number.isFinite(issuedAt) || !Number.isFinite(expiresAt)) return false;
-    const lifetime = (expiresAt as number) - (issuedAt as number);
-    if (!(lifetime > 0 && lifetime <= MAX_SESSION_MS)) return false;
-  }
-  if (claim !== undefined) {
-    if (!isObject(claim) || typeof claim.owner !== "string") return false;
-    if (!Number.isFinite(claim.until)) return false;
-    if (claim.purpose !== "login" && claim.purpose !== "renew") return false;
-  }
-  if (identity !== undefined) {
-    if (!isObject(identity) || typeof identity.username !== "string") return false;
-    if (!Array.isArray(identity.accounts)) return false;
-    for (const account of identity.accounts) {
-      if (!isObject(account) || !Number.isSafeInteger(account.id) || (account.id as number) <= 0) {
-        return false;
-      }
-    }
-  }
-  if (login !== undefined) {
-    if (!isObject(login) || typeof login.username !== "string") return false;
-    if (typeof login.salt !== "string" || typeof login.verifier !== "string") return false;
-  }
-  if (server !== undefined && typeof server !== "string") return false;
-  if (identityTrimmed !== undefined && typeof identityTrimmed !== "boolean") return false;
-  if (username !== undefined && typeof username !== "string") return false;
-  return true;
 }
 
 /** SHA-256 round constants. */

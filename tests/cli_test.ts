@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { ArmorSession } from "../mod.ts";
 import { DEFAULT_BASE_URL } from "../src/defaults.ts";
-import { CLI_DEFAULT_BASE_URL, serverKeyOf } from "../src/cli/_core.ts";
+import { CLI_DEFAULT_BASE_URL, serverKeyOf, wellFormedValue } from "../src/cli/_core.ts";
+import { isWellFormed } from "../src/_store_sync.ts";
 import { checkBaseUrl } from "../src/_validate.ts";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
@@ -690,4 +691,48 @@ Deno.test("a config folder open to others that cannot be made private is not wri
   const names: string[] = [];
   for await (const entry of Deno.readDir(tmp.dir)) names.push(entry.name);
   assert.deepEqual(names, []);
+});
+
+Deno.test("the command judges a stored login as the library does", () => {
+  const now = Date.now();
+  const token = {
+    accessToken: "0123456789abcdef0123456789abcdef",
+    issuedAt: now,
+    expiresAt: now + 9e5,
+  };
+  const values: unknown[] = [
+    undefined,
+    null,
+    [],
+    "x",
+    {},
+    { token },
+    { token, identity: { username: "u", accounts: [{ id: 1, name: "A" }] } },
+    { token, identity: { accounts: "x" } },
+    { token, identity: 7 },
+    { token, identity: { username: "u", accounts: [null, 5] } },
+    { token, identity: { username: "u", accounts: [{ id: -1 }] } },
+    { token, identity: { username: "u", accounts: [{ id: 1.5 }] } },
+    { token: { ...token, expiresAt: 9_999_999_999_999 } },
+    { token: { ...token, expiresAt: now } },
+    { token: { ...token, expiresAt: "later" } },
+    { token: { ...token, issuedAt: Number.NaN } },
+    { token: { ...token, accessToken: "0123456789ABCDEF0123456789ABCDEF" } },
+    { token: { ...token, accessToken: "0123456789abcdef0123456789abcdef\n" } },
+    { token: null },
+    { claim: { owner: "o", purpose: "login", until: now } },
+    { claim: { owner: "o", purpose: "steal", until: now } },
+    { claim: { owner: 1, purpose: "renew", until: now } },
+    { login: { username: "u", salt: "00", verifier: "11" } },
+    { login: { username: "u", salt: 1, verifier: "11" } },
+    { server: 1 },
+    { server: "https://api.armor.com/" },
+    { username: ["u"] },
+    { identityTrimmed: "yes" },
+    { identityTrimmed: true },
+    { sealed: { v: 1, kid: "k", iv: "i", ct: "c", until: now } },
+  ];
+  for (const value of values) {
+    assert.equal(wellFormedValue(value), isWellFormed(value), JSON.stringify(value));
+  }
 });

@@ -9,6 +9,7 @@ import {
   NOT_LOGGED_IN,
   type Parsed,
   UsageError,
+  wellFormedEntry,
 } from "./_core.ts";
 import { logIn, loginFailure } from "./_login.ts";
 import { promptSecret } from "./_prompt.ts";
@@ -224,13 +225,16 @@ async function status(context: Context): Promise<number> {
   const entry = username === undefined
     ? undefined
     : await context.store.get(context.keyOf(username));
-  const token = entry?.value.token;
+  const value = username === undefined
+    ? undefined
+    : wellFormedEntry(context, context.keyOf(username), entry?.value);
+  const token = value?.token;
   if (username === undefined || token === undefined) {
     if (apiKey !== undefined) return 0;
     console.log(`Not logged in to ${context.server}: run armor-auth login`);
     return 1;
   }
-  const identity = entry!.value.identity;
+  const identity = value!.identity;
   const id = await context.account(username) ?? identity?.accounts[0]?.id;
   const now = Date.now();
   const live = token.expiresAt > now;

@@ -452,6 +452,78 @@ function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
   return rest;
 }
 
+/** The longest lifetime a stored token can have, as in renewal.ts (MAX_SESSION_MINUTES). */
+const MAX_SESSION_MS = 120 * 60_000;
+
+/**
+ * True when a stored value has the shape the library writes (`isWellFormed` of
+ * _store_sync.ts, which scripts use, written out here so that `armor-auth token` loads no
+ * more modules; tests/cli_test.ts checks they agree). Anything else is a corrupt or
+ * foreign record: ignored with a warning, never printed or used, replaced at the next
+ * login.
+ */
+export function wellFormedValue(value: unknown): value is ArmorStoredSession {
+  if (!isObject(value)) return false;
+  const { token, claim, identity, login, server, username, identityTrimmed } = value;
+  if (token !== undefined) {
+    if (!isObject(token)) return false;
+    if (typeof token.accessToken !== "string" || !/^[a-z0-9]{32}$/.test(token.accessToken)) {
+      return false;
+    }
+    const { issuedAt, expiresAt } = token;
+    if (!Number.isFinite(issuedAt) || !Number.isFinite(expiresAt)) return false;
+    const lifetime = (expiresAt as number) - (issuedAt as number);
+    if (!(lifetime > 0 && lifetime <= MAX_SESSION_MS)) return false;
+  }
+  if (claim !== undefined) {
+    if (!isObject(claim) || typeof claim.owner !== "string") return false;
+    if (!Number.isFinite(claim.until)) return false;
+    if (claim.purpose !== "login" && claim.purpose !== "renew") return false;
+  }
+  if (identity !== undefined) {
+    if (!isObject(identity) || typeof identity.username !== "string") return false;
+    if (!Array.isArray(identity.accounts)) return false;
+    for (const account of identity.accounts) {
+      if (!isObject(account) || !Number.isSafeInteger(account.id) || (account.id as number) <= 0) {
+        return false;
+      }
+    }
+  }
+  if (login !== undefined) {
+    if (!isObject(login) || typeof login.username !== "string") return false;
+    if (typeof login.salt !== "string" || typeof login.verifier !== "string") return false;
+  }
+  if (server !== undefined && typeof server !== "string") return false;
+  if (identityTrimmed !== undefined && typeof identityTrimmed !== "boolean") return false;
+  if (username !== undefined && typeof username !== "string") return false;
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const warnedAbout = new Set<string>();
+
+/**
+ * A stored entry's value when it is well formed; else `undefined`, with a warning (once).
+ */
+export function wellFormedEntry(
+  context: Context,
+  key: string,
+  value: ArmorStoredSession | undefined,
+): ArmorStoredSession | undefined {
+  if (value === undefined || wellFormedValue(value)) return value;
+  const path = context.store.pathOf(key);
+  if (!warnedAbout.has(path)) {
+    warnedAbout.add(path);
+    console.error(
+      `Warning: Ignoring ${path}: it holds no valid login (corrupt or foreign); log in again`,
+    );
+  }
+  return undefined;
+}
+
 /** True for a stored token of the shape this module writes. */
 function wellFormed(token: unknown): token is StoredToken {
   const t = token as Partial<StoredToken> | undefined;
@@ -480,7 +552,7 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
   let nextNotice = 0; // say so at once, then every NOTICE_EVERY_MS
   for (;;) {
     const entry = await context.store.get(key);
-    const value = entry?.value;
+    const value = wellFormedEntry(context, key, entry?.value);
     if (value === undefined || entry === undefined) return undefined;
     if (value.server !== undefined && value.server !== context.server) return undefined;
     const now = Date.now();
