@@ -60,6 +60,12 @@ export interface FileTokenStoreOptions {
    * `console.warn`, which writes to stderr. The messages never hold a token or secret.
    */
   warn?: (message: string) => void;
+  /**
+   * How long a write waits for the file's lock, in milliseconds, before it fails: a
+   * process that holds it and does not let go (a stopped one, say) must not hang every
+   * other. A killed holder frees it at once. Default: 15 000.
+   */
+  lockTimeout?: number;
 }
 
 /** The record kept in one file. */
@@ -188,6 +194,7 @@ const holderFiles: Deno.FsFile[] = [];
 export class FileTokenStore implements ArmorTokenStore {
   readonly #dir: string;
   readonly #warn: (message: string) => void;
+  readonly #lockTimeout: number;
   #ready?: Promise<void>;
   /** One writer at a time per key inside this process, before the cross-process lock. */
   readonly #queues = new Map<string, Promise<unknown>>();
@@ -206,6 +213,11 @@ export class FileTokenStore implements ArmorTokenStore {
     if (options.dir !== undefined && (typeof options.dir !== "string" || options.dir === "")) {
       throw new TypeError("dir must be a non-empty string");
     }
+    const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_MS;
+    if (typeof lockTimeout !== "number" || !(lockTimeout >= 0) || lockTimeout > 2 ** 31 - 1) {
+      throw new TypeError("lockTimeout must be a number of milliseconds, 0 to 2147483647");
+    }
+    this.#lockTimeout = lockTimeout;
     this.#dir = options.dir ?? defaultFileStoreDir();
     const warn = options.warn ?? ((message: string) => console.warn(message));
     // Once per message: a session polling a corrupt file must not flood stderr.
@@ -331,7 +343,7 @@ export class FileTokenStore implements ArmorTokenStore {
     const name = fileNameOf(key);
     const lock = await openLockFile(`${this.#dir}/${name}.lock`, this.#warn);
     try {
-      await lock.lock(true);
+      await lockWithin(lock, this.#lockTimeout, this.#dir);
       const current = this.#read(name, key);
       if ((current?.version ?? null) !== version) return null;
       await this.#removeStaleTemps(name);
@@ -632,6 +644,28 @@ export class FileTokenStore implements ArmorTokenStore {
 }
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_LOCK_TIMEOUT_MS = 15_000;
+
+/**
+ * Takes an exclusive lock on an open file, waiting at most `timeout` ms: at once when it
+ * is free, else by polling (a blocking wait could not be given up).
+ *
+ * @throws {Error} The lock stayed held for `timeout` ms.
+ */
+async function lockWithin(file: Deno.FsFile, timeout: number, dir: string): Promise<void> {
+  if (await file.tryLock(true)) return;
+  const deadline = performance.now() + timeout;
+  for (let pause = 1;; pause = Math.min(pause * 2, 25)) {
+    if (performance.now() >= deadline) {
+      throw new Error(
+        `A lock in ${dir} stayed held for ${Math.round(timeout / 1000)} s: a process holds it ` +
+          "and does not let go (a stopped one?); end it, then try again",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    if (await file.tryLock(true)) return;
+  }
+}
 
 /**
  * Opens (creating it 0600) a lock file. A symbolic link or anything else that is not a

@@ -345,3 +345,35 @@ Deno.test("a folder or a pipe where the file goes is replaced by the next login,
   assert.equal(await Deno.readTextFile(`${path}/keep`), "x", "nothing in it is removed");
   assert.ok(warnings.some((w) => /Removed .*not a token file/.test(w)));
 });
+
+Deno.test("a lock held by a process that does not let go fails a write in bounded time", async () => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir, lockTimeout: 400 });
+  await store.set("k", {}, null);
+  const lockPath = store.pathOf("k").replace(/\.json$/, ".lock");
+  // Alive and holding the lock, as a stopped process would (Ctrl-Z mid-write).
+  const holder = child(`
+    const file = await Deno.open(${JSON.stringify(lockPath)}, { read: true, write: true });
+    await file.lock(true);
+    console.log("locked");
+    await new Promise(() => setInterval(() => {}, 1000));`);
+  try {
+    assert.equal(await firstLine(holder), "locked");
+    const entry = (await store.get("k"))!;
+    const started = performance.now();
+    await assert.rejects(store.set("k", { server: "x" }, entry.version), (error: Error) => {
+      assert.match(error.message, /stayed held .*does not let go/);
+      return true;
+    });
+    const took = performance.now() - started;
+    assert.ok(took >= 350 && took < 3_000, `gave up after ${Math.round(took)} ms`);
+    assert.deepEqual((await store.get("k"))!.value, {}, "nothing written");
+  } finally {
+    holder.kill("SIGKILL");
+    await holder.status;
+  }
+  // Free again: the write goes through.
+  const entry = (await store.get("k"))!;
+  assert.ok(await store.set("k", { server: "x" }, entry.version));
+  assert.throws(() => new FileTokenStore({ dir: tmp.dir, lockTimeout: -1 }), TypeError);
+});

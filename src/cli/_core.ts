@@ -243,6 +243,7 @@ export interface LoginFailure {
 }
 
 const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
+const SETTINGS_LOCK_TIMEOUT_MS = 15_000;
 
 /** The resolved server, user and store of one invocation. */
 export class Context {
@@ -358,7 +359,17 @@ export class Context {
       mode: 0o600,
     });
     try {
-      await lock.lock(true);
+      // At once when free, else polled: a stopped holder must not hang every process.
+      const deadline = performance.now() + SETTINGS_LOCK_TIMEOUT_MS;
+      for (let pause = 1; !await lock.tryLock(true); pause = Math.min(pause * 2, 25)) {
+        if (performance.now() >= deadline) {
+          throw new CliError(
+            `The lock on ${dir}/settings.json stayed held for 15 s: a process holds it and ` +
+              "does not let go (a stopped one?); end it, then try again",
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
       this.reloadSettings();
       const settings = this.settings();
       change(settings);
