@@ -736,3 +736,33 @@ Deno.test("the command judges a stored login as the library does", () => {
     assert.equal(wellFormedValue(value), isWellFormed(value), JSON.stringify(value));
   }
 });
+
+Deno.test("with an API key, accounts lists the key's accounts and use picks the one api sends", async () => {
+  await using tmp = await scratch();
+  const key = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "psk-secret-value-42" };
+  await using served = await serveMockArmorApi({ apiKeys: [key] });
+  const env = {
+    ARMOR_BASE_URL: served.baseUrl,
+    ARMOR_API_KEY_ID: key.id,
+    ARMOR_API_SECRET_KEY: key.secret,
+  };
+  const accounts = await cli(["accounts"], { home: tmp.home, env });
+  assert.equal(accounts.code, 0, accounts.stderr);
+  assert.deepEqual(lines(accounts.stdout), ["* 1001\tDemo Production", "  1002\tDemo Staging"]);
+  const fromEnv = await cli(["api", "/me"], {
+    home: tmp.home,
+    env: { ...env, ARMOR_ACCOUNT_ID: "1002" },
+  });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.equal(served.mock.requests.at(-1)!.headers["x-account-context"], "1002");
+  const use = await cli(["use", "1002"], { home: tmp.home, env });
+  assert.equal(use.code, 0, use.stderr);
+  assert.match((await cli(["accounts"], { home: tmp.home, env })).stdout, /\* 1002/);
+  assert.equal((await cli(["api", "/me"], { home: tmp.home, env })).code, 0);
+  assert.equal(served.mock.requests.at(-1)!.headers["x-account-context"], "1002");
+  assert.equal((await cli(["logout"], { home: tmp.home, env })).code, 0);
+  assert.equal((await cli(["api", "/me"], { home: tmp.home, env })).code, 0);
+  assert.equal(served.mock.requests.at(-1)!.headers["x-account-context"], "1001");
+  assert.equal(served.mock.count("/auth/authorize"), 0);
+  for (const run of [accounts, fromEnv, use]) assert.ok(!run.stderr.includes(key.secret));
+});

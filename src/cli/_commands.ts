@@ -89,7 +89,12 @@ async function apiSession(context: Context, accountId: number | undefined) {
   const apiKey = apiKeyFromEnv();
   if (apiKey !== undefined) {
     try {
-      return await ArmorSession.connect({ apiKey, baseUrl: context.server, accountId });
+      return await ArmorSession.connect({
+        apiKey,
+        baseUrl: context.server,
+        // As for a login: --account, else the one chosen with `use`, else ARMOR_ACCOUNT_ID.
+        accountId: accountId ?? context.account(keyUser(apiKey)),
+      });
     } catch (error) {
       throw loginFailure(error);
     }
@@ -255,6 +260,26 @@ async function status(context: Context): Promise<number> {
 /** The identity of the stored login, read from `/me` when the store kept only the name. */
 async function identityOf(
   context: Context,
+): Promise<{ username: string; label: string; identity: ArmorIdentity }> {
+  const apiKey = apiKeyFromEnv();
+  if (apiKey !== undefined) {
+    // The key's own accounts: `api` signs with the key whenever one is set.
+    const session = await apiSession(context, undefined);
+    const identity = session.identity;
+    if (identity === undefined) throw new CliError("The API key's identity could not be read");
+    return { username: keyUser(apiKey), label: `API key ${apiKey.id}`, identity };
+  }
+  const { username: label, ...rest } = await identityOfLogin(context);
+  return { username: label, label, ...rest };
+}
+
+/** The name an API key's settings (its default account) are kept under. */
+function keyUser(apiKey: { id: string }): string {
+  return `apikey:${apiKey.id}`;
+}
+
+async function identityOfLogin(
+  context: Context,
 ): Promise<{ username: string; identity: ArmorIdentity }> {
   const { username, value } = await storedLogin(context);
   if (value.identity !== undefined && !value.identityTrimmed) {
@@ -269,9 +294,9 @@ async function identityOf(
 
 /** `armor-auth accounts`. */
 async function accounts(context: Context): Promise<number> {
-  const { username, identity } = await identityOf(context);
+  const { username, label, identity } = await identityOf(context);
   const current = await context.account(username) ?? identity.accounts[0]?.id;
-  if (identity.accounts.length === 0) console.error(`${username} has no accounts`);
+  if (identity.accounts.length === 0) console.error(`${label} has no accounts`);
   for (const account of identity.accounts) {
     console.log(`${account.id === current ? "*" : " "} ${account.id}\t${account.name}`);
   }
@@ -284,11 +309,11 @@ async function use(context: Context, word: string): Promise<number> {
   if (!/^[0-9]+$/.test(word) || !Number.isSafeInteger(id) || id <= 0) {
     throw new UsageError("use takes a positive integer account id, e.g. armor-auth use 1001");
   }
-  const { username, identity } = await identityOf(context);
+  const { username, label, identity } = await identityOf(context);
   const account = identity.accounts.find((a) => a.id === id);
   if (account === undefined) {
     throw new CliError(
-      `Account ${id} is not one of ${username}'s accounts: ${
+      `Account ${id} is not one of ${label}'s accounts: ${
         identity.accounts.map((a) => a.id).join(", ") || "none"
       }`,
     );
@@ -296,12 +321,19 @@ async function use(context: Context, word: string): Promise<number> {
   await context.updateSettings((settings) => {
     settings.accounts[context.keyOf(username)] = id;
   });
-  console.error(`Default account for ${username}: ${describeAccount(account, id)}`);
+  console.error(`Default account for ${label}: ${describeAccount(account, id)}`);
   return 0;
 }
 
 /** `armor-auth logout`: removes the login from the store. */
 async function logout(context: Context): Promise<number> {
+  const apiKey = apiKeyFromEnv();
+  if (apiKey !== undefined) {
+    // A key has no login to remove; forget the account chosen for it with `use`.
+    await context.updateSettings((settings) => {
+      delete settings.accounts[context.keyOf(keyUser(apiKey))];
+    });
+  }
   const username = await context.user();
   if (username === undefined) {
     console.error(`Not logged in to ${context.server}: nothing to remove`);
