@@ -556,10 +556,14 @@ Deno.test("a config folder opened up is made private again by a plain token", as
     0,
   );
   await Deno.chmod(tmp.dir, 0o755);
+  await Deno.chmod(`${tmp.dir}/settings.json`, 0o644);
   const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
   assert.equal(run.code, 0, run.stderr);
   assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
   assert.match(run.stderr, /Warning: Made .* private \(mode 0700\)/);
+  // settings.json names the user (and may keep a refused password's verifier): 0600 too.
+  assert.equal((await Deno.stat(`${tmp.dir}/settings.json`)).mode! & 0o777, 0o600);
+  assert.match(run.stderr, /Warning: Made .*settings\.json private \(mode 0600\)/);
 });
 
 Deno.test("a config folder the system refuses to write says so, not that a flag is missing", async () => {

@@ -288,10 +288,20 @@ export class Context {
     const empty: Settings = { users: {}, accounts: {} };
     const path = `${this.store.dir}/settings.json`;
     try {
-      if (!Deno.lstatSync(path).isFile) {
+      const info = Deno.lstatSync(path);
+      if (!info.isFile) {
         // Never read through a link: the next change replaces it with a file.
         console.error("Warning: ignoring settings.json: not a regular file");
         return this.#settings = empty;
+      }
+      if (info.mode !== null && (info.mode & 0o077) !== 0) {
+        try {
+          Deno.chmodSync(path, 0o600);
+          console.error(`Warning: Made ${path} private (mode 0600): it was readable by others`);
+        } catch {
+          console.error("Warning: ignoring settings.json: open to others, cannot be made private");
+          return this.#settings = empty;
+        }
       }
       const parsed = JSON.parse(Deno.readTextFileSync(path));
       if (
