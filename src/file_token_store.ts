@@ -477,8 +477,12 @@ export class FileTokenStore implements ArmorTokenStore {
       // Readable by others: put it right before anything else reads it.
       try {
         Deno.chmodSync(path, 0o600);
-      } catch {
-        this.#warn(`Ignoring ${path}: it is open to others and cannot be made private`);
+      } catch (error) {
+        this.#warn(
+          error instanceof Deno.errors.NotCapable
+            ? `Ignoring ${path}: it is open to others; allow writing to its folder (--allow-write) to have it made private`
+            : `Ignoring ${path}: it is open to others and cannot be made private`,
+        );
         return undefined;
       }
       this.#warn(`Made ${path} private (mode 0600): it was readable by others`);
@@ -532,7 +536,16 @@ export class FileTokenStore implements ArmorTokenStore {
     if (info.mode !== null && (info.mode & 0o077) !== 0) {
       try {
         Deno.chmodSync(this.#dir, 0o700);
-      } catch {
+      } catch (error) {
+        if (error instanceof Deno.errors.NotCapable) {
+          // No --allow-write here: its own files are still read, and it says what to do.
+          this.#warn(
+            `${this.#dir} is open to others: allow writing to it (--allow-write) to have it ` +
+              "made private, or run chmod 700 on it",
+          );
+          this.#dirUid = info.uid;
+          return true;
+        }
         this.#dirRefused = `${this.#dir}: it is open to others and cannot be made private ` +
           "(is it another user's?); use a folder of your own";
         this.#warn(`Ignoring ${this.#dirRefused}`);

@@ -377,3 +377,31 @@ Deno.test("a lock held by a process that does not let go fails a write in bounde
   assert.ok(await store.set("k", { server: "x" }, entry.version));
   assert.throws(() => new FileTokenStore({ dir: tmp.dir, lockTimeout: -1 }), TypeError);
 });
+
+Deno.test("with read access only, an opened folder is still read, with a warning saying what to do", async () => {
+  await using tmp = await scratch("store-");
+  await new FileTokenStore({ dir: tmp.dir }).set("k", { token: TOKEN }, null);
+  await Deno.chmod(tmp.dir, 0o755);
+  const script = `${tmp.home}/read.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { FileTokenStore } from ${JSON.stringify(MODULE)};
+    try {
+      await new FileTokenStore({ dir: ${JSON.stringify(tmp.dir)} }).get("k");
+      console.log("read");
+    } catch (error) {
+      console.log(String(error));
+    }`,
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", `--allow-read=${tmp.home}`, script],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(text, "read", stderr);
+  assert.match(stderr, /open to others: allow writing to it \(--allow-write\)/);
+  assert.doesNotMatch(stderr, /another user/);
+});

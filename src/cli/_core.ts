@@ -298,7 +298,8 @@ export class Context {
         try {
           Deno.chmodSync(path, 0o600);
           console.error(`Warning: Made ${path} private (mode 0600): it was readable by others`);
-        } catch {
+        } catch (error) {
+          if (error instanceof Deno.errors.NotCapable) throw error;
           console.error("Warning: ignoring settings.json: open to others, cannot be made private");
           return this.#settings = empty;
         }
@@ -340,7 +341,8 @@ export class Context {
     if (info.mode !== null && (info.mode & 0o077) !== 0) {
       try {
         await Deno.chmod(dir, 0o700);
-      } catch {
+      } catch (error) {
+        if (error instanceof Deno.errors.NotCapable) throw error;
         throw new CliError(
           `Cannot use ${dir}: it is open to others and cannot be made private (is it another ` +
             "user's?); use a folder of your own",
