@@ -770,3 +770,38 @@ Deno.test("with an API key, accounts lists the key's accounts and use picks the 
   assert.equal(served.mock.count("/auth/authorize"), 0);
   for (const run of [accounts, fromEnv, use]) assert.ok(!run.stderr.includes(key.secret));
 });
+
+Deno.test("login says so when it waits for a script's sign-in in progress", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({
+    users: [{
+      username: USER,
+      password: PASSWORD,
+      accounts: [{ id: 1001, name: "Prod" }],
+      mfaDelayMs: 2_500,
+    }],
+  });
+  // A script signs in through the same store, waiting for its approval.
+  const script = ArmorSession.connect({
+    username: USER,
+    password: PASSWORD,
+    baseUrl: served.baseUrl,
+    store: new FileTokenStore({ dir: tmp.dir }),
+  });
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  for (let i = 0; (await store.get(key))?.value.claim === undefined; i++) {
+    assert.ok(i < 200, "the script never claimed the login");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const run = await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) });
+  const session = await script;
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stderr,
+    /^Waiting for a sign-in in progress elsewhere .*[0-9]:[0-5][0-9] left$/m,
+  );
+  assert.equal(served.mock.count("/auth/authorize"), 1, "one login for both");
+  assert.equal(session.token, served.mock.issuedTokens[0]);
+  await session.disconnect();
+});

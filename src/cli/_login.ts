@@ -145,6 +145,19 @@ export async function logIn(
       throw new CliError(failure.message);
     }
     const notices = mfaNotices(username, DEFAULT_AUTHORIZE_TIMEOUT_MS);
+    // A login of this user in progress elsewhere (a script's, waiting for the phone):
+    // connect waits for it; say so, with the time its claim has left.
+    const claim = (await context.store.get(key))?.value.claim;
+    let elsewhere: ReturnType<typeof setInterval> | undefined;
+    if (claim?.purpose === "login" && typeof claim.until === "number" && claim.until > Date.now()) {
+      const say = () =>
+        console.error(
+          "Waiting for a sign-in in progress elsewhere (it may wait for a multi-factor " +
+            `approval): at most ${left(claim.until - Date.now())} left`,
+        );
+      say();
+      elsewhere = setInterval(say, MFA_NOTICE_EVERY_MS);
+    }
     let session: ArmorSession;
     try {
       session = await ArmorSession.connect({
@@ -157,6 +170,7 @@ export async function logIn(
       });
     } catch (error) {
       notices.stop();
+      clearInterval(elsewhere);
       const refused = loginFailure(error);
       const login = await makeLogin(username, password);
       await context.updateSettings((settings) => {
@@ -165,6 +179,7 @@ export async function logIn(
       throw refused;
     }
     notices.stop();
+    clearInterval(elsewhere);
     await context.updateSettings((settings) => {
       settings.users[context.server] = username;
       if (settings.failures !== undefined) delete settings.failures[key];
