@@ -11,6 +11,7 @@ import { serveMockArmorApi } from "../src/testing/mod.ts";
 import {
   cli,
   CLI_ENV_NAMES,
+  cliCommand,
   cliCommandLine,
   credentials,
   lines,
@@ -804,4 +805,35 @@ Deno.test("login says so when it waits for a script's sign-in in progress", asyn
   assert.equal(served.mock.count("/auth/authorize"), 1, "one login for both");
   assert.equal(session.token, served.mock.issuedTokens[0]);
   await session.disconnect();
+});
+
+Deno.test("no secret in the process's arguments while it signs in (what ps shows)", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({
+    users: [{
+      username: USER,
+      password: PASSWORD,
+      accounts: [{ id: 1001, name: "Prod" }],
+      mfaDelayMs: 1_500,
+    }],
+  });
+  const child = cliCommand(["login"], { home: tmp.home, env: credentials(served.baseUrl) })
+    .spawn();
+  // While it waits for the approval, read its command line as any user could.
+  for (let i = 0; served.mock.count("/auth/authorize") < 1; i++) {
+    assert.ok(i < 300, "it never signed in");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const cmdline = await new Deno.Command("cat", { args: [`/proc/${child.pid}/cmdline`] })
+    .output().then((o) => new TextDecoder().decode(o.stdout), () => undefined);
+  const output = await child.output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  if (cmdline === undefined || cmdline === "") {
+    console.log("No /proc here: the command line was not read");
+    return;
+  }
+  assert.match(cmdline, /login/);
+  assert.ok(!cmdline.includes(PASSWORD), "the password is in the command line");
+  const token = served.mock.issuedTokens[0];
+  assert.ok(!cmdline.includes(token));
 });
