@@ -223,3 +223,37 @@ Deno.test("20 token processes at once with a wrong password: one authorize, all 
   assert.equal(served.mock.count("/auth/authorize"), 2);
   assert.ok(!(await Deno.readTextFile(`${tmp.dir}/settings.json`)).includes('failures":{"'));
 });
+
+Deno.test("20 token processes at the renewal point with the server down: one reissue, the valid token for all", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  served.mock.inject({
+    path: "/auth/token/reissue",
+    status: 503,
+    body: { error: "unavailable" },
+    times: 100,
+  });
+  const env = { ARMOR_BASE_URL: served.baseUrl };
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env })),
+  );
+  // Not twenty attempts against a server that is down: one, and the others back off.
+  assert.equal(served.mock.count("/auth/token/reissue"), 1);
+  for (const run of runs) {
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), due.accessToken, "the token, still valid");
+  }
+  const warned = runs.filter((run) => /could not renew the token/.test(run.stderr));
+  assert.equal(warned.length, 1);
+  assert.ok(!warned[0].stderr.includes(due.accessToken));
+});

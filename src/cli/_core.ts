@@ -233,6 +233,11 @@ export interface Settings {
    * for that login with the same password share its answer instead of trying again.
    */
   failures?: Record<string, LoginFailure>;
+  /**
+   * Until when (epoch ms) no process retries a renewal that just failed (a server that is
+   * down), by store key: one attempt between all the processes that ask at once.
+   */
+  renewFailed?: Record<string, number>;
 }
 
 /** A refused login, as `settings.json` keeps it. */
@@ -312,6 +317,9 @@ export class Context {
         this.#settings = { users: { ...parsed.users }, accounts: { ...parsed.accounts } };
         if (typeof parsed.failures === "object" && parsed.failures !== null) {
           this.#settings.failures = { ...parsed.failures };
+        }
+        if (typeof parsed.renewFailed === "object" && parsed.renewFailed !== null) {
+          this.#settings.renewFailed = { ...parsed.renewFailed };
         }
       } else {
         console.error("Warning: ignoring settings.json: not an armor-auth settings file");
@@ -605,6 +613,7 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
       return undefined;
     }
     if (!await renewalDue(token, now)) return { value, token };
+    if (claim === undefined && renewalBackedOff(context, key, token, now)) return { value, token };
     if (claim !== undefined) {
       // Another process is renewing: wait for its token, within reason.
       if (waited < WAIT_MAX_MS) {
@@ -634,6 +643,18 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
   }
 }
 
+/** How long a failed renewal is not retried, and the token life left below which it is. */
+const RENEW_BACKOFF_MS = 30_000;
+const RENEW_BACKOFF_UNTIL_LEFT_MS = 60_000;
+
+/** True while a renewal that failed just now is not to be retried (by any process). */
+function renewalBackedOff(context: Context, key: string, token: StoredToken, now: number) {
+  if (token.expiresAt - now < RENEW_BACKOFF_UNTIL_LEFT_MS) return false;
+  context.reloadSettings();
+  const until = context.settings().renewFailed?.[key];
+  return typeof until === "number" && until > now && until <= now + RENEW_BACKOFF_MS;
+}
+
 /** Reissues the token under this process's renewal claim and stores the new one. */
 async function reissue(
   context: Context,
@@ -655,6 +676,11 @@ async function reissue(
       await context.store.set(key, noToken, claimed).catch(() => null);
       return undefined;
     }
+    // Others print the token they have (still valid) instead of asking a failing server
+    // again, for a while: written before the claim is given back, so none misses it.
+    await context.updateSettings((settings) => {
+      (settings.renewFailed ??= {})[key] = Date.now() + RENEW_BACKOFF_MS;
+    }).catch(() => {});
     await context.store.set(key, rest, claimed).catch(() => null);
     console.error(
       `Warning: could not renew the token (${(error as Error).message}); it stays valid until ${
