@@ -247,8 +247,8 @@ export interface LoginFailure {
   login: { username: string; salt: string; verifier: string };
 }
 
-const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
-const SETTINGS_LOCK_TIMEOUT_MS = 15_000;
+/** The `format` of settings.json. */
+export const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
 
 /** The resolved server, user and store of one invocation. */
 export class Context {
@@ -337,85 +337,14 @@ export class Context {
     this.#settings = undefined;
   }
 
-  /**
-   * The store folder, made (0700) if missing and private if opened up (with a warning);
-   * refused when it is open to others and cannot be made private (another user's): then
-   * nothing of ours is written in it.
-   */
+  /** See privateDir in _write.ts (loaded only to write). */
   async privateDir(): Promise<string> {
-    const dir = this.store.dir;
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const info = await Deno.stat(dir);
-    if (info.mode !== null && (info.mode & 0o077) !== 0) {
-      try {
-        await Deno.chmod(dir, 0o700);
-      } catch (error) {
-        if (error instanceof Deno.errors.NotCapable) throw error;
-        throw new CliError(
-          `Cannot use ${dir}: it is open to others and cannot be made private (is it another ` +
-            "user's?); use a folder of your own",
-        );
-      }
-      console.error(`Warning: Made ${dir} private (mode 0700): it was open to others`);
-    }
-    return dir;
+    return await (await import("./_write.ts")).privateDir(this);
   }
 
-  /** Changes the settings under the store folder's settings lock, atomically. */
+  /** See updateSettings in _write.ts (loaded only to write). */
   async updateSettings(change: (settings: Settings) => void): Promise<void> {
-    const dir = await this.privateDir();
-    try {
-      // A lock is never taken through a link: remove whatever is not a plain file there.
-      if (!(await Deno.lstat(`${dir}/settings.lock`)).isFile) {
-        await Deno.remove(`${dir}/settings.lock`);
-      }
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    const lock = await Deno.open(`${dir}/settings.lock`, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
-    try {
-      // At once when free, else polled: a stopped holder must not hang every process.
-      const deadline = performance.now() + SETTINGS_LOCK_TIMEOUT_MS;
-      for (let pause = 1; !await lock.tryLock(true); pause = Math.min(pause * 2, 25)) {
-        if (performance.now() >= deadline) {
-          throw new CliError(
-            `The lock on ${dir}/settings.json stayed held for 15 s: a process holds it and ` +
-              "does not let go (a stopped one?); end it, then try again",
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, pause));
-      }
-      this.reloadSettings();
-      const settings = this.settings();
-      change(settings);
-      // Temporary files are written under this lock: any left now is a killed writer's.
-      for await (const entry of Deno.readDir(dir)) {
-        if (entry.name.startsWith(".settings.") && entry.name.endsWith(".tmp")) {
-          await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
-        }
-      }
-      const temp = `${dir}/.settings.${crypto.randomUUID()}.tmp`;
-      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-      try {
-        const bytes = new TextEncoder().encode(
-          JSON.stringify({ format: SETTINGS_FORMAT, ...settings }),
-        );
-        for (let written = 0; written < bytes.length;) {
-          written += await file.write(bytes.subarray(written));
-        }
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      await Deno.rename(temp, `${dir}/settings.json`);
-    } finally {
-      lock.close();
-    }
+    await (await import("./_write.ts")).updateSettings(this, change);
   }
 
   /**
@@ -469,16 +398,18 @@ const NOTICE_EVERY_MS = 10_000;
 /** How long a renewal claim lasts: the call's timeout and a grace. */
 const RENEW_CLAIM_MS = 35_000;
 
-type StoredToken = NonNullable<ArmorStoredSession["token"]>;
+/** A stored token. */
+export type StoredToken = NonNullable<ArmorStoredSession["token"]>;
 
-interface Found {
+/** A stored login and its live token. */
+export interface Found {
   value: ArmorStoredSession;
   token: StoredToken;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
+export function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
   const { claim: _claim, ...rest } = value;
   return rest;
 }
@@ -639,12 +570,13 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
       continue;
     }
     await context.checkServer();
+    const { reissue } = await import("./_write.ts");
     return await reissue(context, key, value, token, claimed);
   }
 }
 
 /** How long a failed renewal is not retried, and the token life left below which it is. */
-const RENEW_BACKOFF_MS = 30_000;
+export const RENEW_BACKOFF_MS = 30_000;
 const RENEW_BACKOFF_UNTIL_LEFT_MS = 60_000;
 
 /** True while a renewal that failed just now is not to be retried (by any process). */
@@ -653,51 +585,6 @@ function renewalBackedOff(context: Context, key: string, token: StoredToken, now
   context.reloadSettings();
   const until = context.settings().renewFailed?.[key];
   return typeof until === "number" && until > now && until <= now + RENEW_BACKOFF_MS;
-}
-
-/** Reissues the token under this process's renewal claim and stores the new one. */
-async function reissue(
-  context: Context,
-  key: string,
-  value: ArmorStoredSession,
-  token: StoredToken,
-  claimed: string,
-): Promise<Found | undefined> {
-  const { updateArmorApiToken } = await import("../update_armor_api_token.ts");
-  let fresh;
-  try {
-    fresh = await updateArmorApiToken(token.accessToken, { baseUrl: context.server });
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    const rest = withoutClaim(value);
-    if (status === 401) {
-      // The API no longer takes it: drop it, so nobody else tries it.
-      const { token: _token, ...noToken } = rest;
-      await context.store.set(key, noToken, claimed).catch(() => null);
-      return undefined;
-    }
-    // Others print the token they have (still valid) instead of asking a failing server
-    // again, for a while: written before the claim is given back, so none misses it.
-    await context.updateSettings((settings) => {
-      (settings.renewFailed ??= {})[key] = Date.now() + RENEW_BACKOFF_MS;
-    }).catch(() => {});
-    await context.store.set(key, rest, claimed).catch(() => null);
-    console.error(
-      `Warning: could not renew the token (${(error as Error).message}); it stays valid until ${
-        new Date(token.expiresAt).toISOString()
-      }`,
-    );
-    return { value: rest, token };
-  }
-  const next: StoredToken = {
-    accessToken: fresh.access_token,
-    issuedAt: fresh.issuedAt.getTime(),
-    expiresAt: fresh.expiresAt.getTime(),
-  };
-  const stored = { ...withoutClaim(value), token: next };
-  // If the claim was lost meanwhile, this token is still good for this process.
-  await context.store.set(key, stored, claimed).catch(() => null);
-  return { value: stored, token: next };
 }
 
 /** `armor-auth token [--header | --json]`. */
