@@ -486,13 +486,6 @@ export function wellFormedEntry(
   return undefined;
 }
 
-/** True for a stored token of the shape this module writes. */
-function wellFormed(token: unknown): token is StoredToken {
-  const t = token as Partial<StoredToken> | undefined;
-  return typeof t?.accessToken === "string" && /^[a-z0-9]{32}$/.test(t.accessToken) &&
-    Number.isFinite(t.issuedAt) && Number.isFinite(t.expiresAt) && t.expiresAt! > t.issuedAt!;
-}
-
 /**
  * Whether a token is due for renewal, by the rule in renewal.ts; that module is loaded
  * only near the due point (two thirds of the session left), off the hot path.
@@ -518,8 +511,9 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
     if (value === undefined || entry === undefined) return undefined;
     if (value.server !== undefined && value.server !== context.server) return undefined;
     const now = Date.now();
-    // Only a token of the shape Armor issues, with real times, is ever printed.
-    const token = wellFormed(value.token) ? value.token : undefined;
+    // Only a token of the shape Armor issues, with real times, is ever printed: checked
+    // with the rest of the record by wellFormedEntry.
+    const token = value.token;
     const claim = value.claim !== undefined && value.claim.owner !== owner &&
         value.claim.until > now
       ? value.claim
