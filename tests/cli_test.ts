@@ -436,6 +436,21 @@ Deno.test("the store key's server part is the base URL as the library normalizes
       "https://010.1.1.1/",
       "https://0x7f.1",
       "https://a.1",
+      "https://-a.com",
+      "https://a..b",
+      "https://host/a//b",
+      "https://host/./a",
+      "https://host.com.",
+      "http://localhost:8080/x/",
+      "https://HOST.com/x",
+      "https://host:4430",
+      "https://host:44300",
+      "https://host:65535/x",
+      "https://host:65536",
+      "https://host:99999",
+      "http://127.0.0.1:65535/",
+      "http://localhost:80/",
+      "https://host/a_b~c-d/",
     ]
   ) {
     let expected: string | undefined;
