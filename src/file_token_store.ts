@@ -62,6 +62,12 @@ export interface FileTokenStoreOptions {
    * `console.warn`, which writes to stderr. The messages never hold a token or secret.
    */
   warn?: (message: string) => void;
+  /**
+   * How long a write waits for the file's lock, in milliseconds, before it fails: a
+   * process that holds it and does not let go (a stopped one, say) must not hang every
+   * other. A killed holder frees it at once. Default: 15 000.
+   */
+  lockTimeout?: number;
 }
 
 /** The record kept in one file. */
@@ -190,9 +196,14 @@ const holderFiles: Deno.FsFile[] = [];
 export class FileTokenStore implements ArmorTokenStore {
   readonly #dir: string;
   readonly #warn: (message: string) => void;
+  readonly #lockTimeout: number;
   #ready?: Promise<void>;
   /** One writer at a time per key inside this process, before the cross-process lock. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /** The folder's owner, once checked; files of another owner are not adopted. */
+  #dirUid?: number | null;
+  /** Set when the folder is open to others and cannot be made private: not ours. */
+  #dirRefused?: string;
 
   /**
    * Makes a store on a folder; nothing is read or written until it is used.
@@ -204,6 +215,11 @@ export class FileTokenStore implements ArmorTokenStore {
     if (options.dir !== undefined && (typeof options.dir !== "string" || options.dir === "")) {
       throw new TypeError("dir must be a non-empty string");
     }
+    const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_MS;
+    if (typeof lockTimeout !== "number" || !(lockTimeout >= 0) || lockTimeout > 2 ** 31 - 1) {
+      throw new TypeError("lockTimeout must be a number of milliseconds, 0 to 2147483647");
+    }
+    this.#lockTimeout = lockTimeout;
     this.#dir = options.dir ?? defaultFileStoreDir();
     const warn = options.warn ?? ((message: string) => console.warn(message));
     // Once per message: a session polling a corrupt file must not flood stderr.
@@ -238,6 +254,7 @@ export class FileTokenStore implements ArmorTokenStore {
    * @returns The entry, or `undefined`.
    */
   async get(key: string): Promise<ArmorStoreEntry | undefined> {
+    if (!this.#checkDir()) return undefined;
     const name = fileNameOf(key);
     const record = this.#read(name, key);
     if (record === undefined) return undefined;
@@ -284,6 +301,7 @@ export class FileTokenStore implements ArmorTokenStore {
    */
   async keys(): Promise<string[]> {
     const keys: string[] = [];
+    if (!this.#checkDir()) return keys;
     try {
       for await (const entry of Deno.readDir(this.#dir)) {
         if (!entry.isFile || !/^[0-9a-f]{32}\.json$/.test(entry.name)) continue;
@@ -301,20 +319,38 @@ export class FileTokenStore implements ArmorTokenStore {
     value: ArmorStoredSession | undefined,
     version: string | null,
   ): Promise<string | null> {
+    try {
+      return await this.#setLocked(key, value, version);
+    } catch (error) {
+      const system = Object.values(Deno.errors).some((type) => error instanceof type);
+      if (!system || error instanceof Deno.errors.NotCapable) throw error;
+      // The system's message names a file whose name is a hash, which reads like a token
+      // and would be withheld: say what is wrong with the folder instead.
+      const reason = (error as Error).message.split(": ")[0];
+      throw new Error(
+        `Cannot write in ${this.#dir} (${reason})` +
+          (error instanceof Deno.errors.PermissionDenied
+            ? ": check that the folder is yours and writable"
+            : ""),
+      );
+    }
+  }
+
+  async #setLocked(
+    key: string,
+    value: ArmorStoredSession | undefined,
+    version: string | null,
+  ): Promise<string | null> {
     await this.#ensureDir();
     const name = fileNameOf(key);
-    const lock = await Deno.open(`${this.#dir}/${name}.lock`, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
+    const lock = await openLockFile(`${this.#dir}/${name}.lock`, this.#warn);
     try {
-      await lock.lock(true);
+      await lockWithin(lock, this.#lockTimeout, this.#dir);
       const current = this.#read(name, key);
       if ((current?.version ?? null) !== version) return null;
       await this.#removeStaleTemps(name);
       const path = `${this.#dir}/${name}.json`;
+      if (current === undefined) await this.#clearForeign(path);
       if (value === undefined) {
         try {
           await Deno.remove(path);
@@ -362,6 +398,28 @@ export class FileTokenStore implements ArmorTokenStore {
     }
   }
 
+  /**
+   * Clears the way for a file where something that is not a file stands (an empty folder,
+   * a pipe): a rename would fail on it, and then no login could ever replace it. A folder
+   * with something in it is left alone and named in the error.
+   */
+  async #clearForeign(path: string): Promise<void> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (error) {
+      if (notFound(error)) return;
+      throw error;
+    }
+    if (info.isFile || info.isSymlink) return; // a rename replaces either
+    try {
+      await Deno.remove(path);
+    } catch {
+      throw new Error(`${path} is a folder, not a token file: remove it, then log in again`);
+    }
+    this.#warn(`Removed ${path}: it was not a token file`);
+  }
+
   /** Writes a temporary file (0600) in the folder, syncs it, renames it over the file. */
   async #writeAtomically(name: string, text: string): Promise<void> {
     const temp = `${this.#dir}/.${name}.${crypto.randomUUID()}.tmp`;
@@ -394,25 +452,40 @@ export class FileTokenStore implements ArmorTokenStore {
     const path = `${this.#dir}/${name}.json`;
     let info: Deno.FileInfo;
     try {
-      info = Deno.statSync(path);
+      // lstat: a symbolic link is never followed, read or made private through.
+      info = Deno.lstatSync(path);
     } catch (error) {
       if (notFound(error)) return undefined;
       throw error;
     }
     if (!info.isFile) {
-      this.#warn(`Ignoring ${path}: not a regular file`);
+      this.#warn(
+        `Ignoring ${path}: not a regular file${info.isSymlink ? " (a symbolic link)" : ""}`,
+      );
       return undefined;
     }
     if (info.size > MAX_FILE_BYTES) {
       this.#warn(`Ignoring ${path}: larger than 4 MiB, not a token file; log in again`);
       return undefined;
     }
+    if (
+      this.#dirUid !== undefined && this.#dirUid !== null && info.uid !== null &&
+      info.uid !== this.#dirUid
+    ) {
+      this.#warn(`Ignoring ${path}: it belongs to another user than its folder; log in again`);
+      return undefined;
+    }
     if (info.mode !== null && (info.mode & 0o077) !== 0) {
       // Readable by others: put it right before anything else reads it.
       try {
         Deno.chmodSync(path, 0o600);
-      } catch {
-        // reported below either way
+      } catch (error) {
+        this.#warn(
+          error instanceof Deno.errors.NotCapable
+            ? `Ignoring ${path}: it is open to others; allow writing to its folder (--allow-write) to have it made private`
+            : `Ignoring ${path}: it is open to others and cannot be made private`,
+        );
+        return undefined;
       }
       this.#warn(`Made ${path} private (mode 0600): it was readable by others`);
     }
@@ -447,15 +520,51 @@ export class FileTokenStore implements ArmorTokenStore {
     return record as unknown as FileRecord;
   }
 
+  /**
+   * Checks the folder once: makes it private (0700, with a warning) if it is open to
+   * others, and notes its owner. False when it is open and cannot be made private (another
+   * user's folder): nothing in it is adopted. Synchronous, one `stat` on the hot path.
+   */
+  #checkDir(): boolean {
+    if (this.#dirRefused !== undefined) return false;
+    if (this.#dirUid !== undefined) return true;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(this.#dir);
+    } catch (error) {
+      if (notFound(error)) return true; // nothing there yet; checked again when made
+      throw error;
+    }
+    if (info.mode !== null && (info.mode & 0o077) !== 0) {
+      try {
+        Deno.chmodSync(this.#dir, 0o700);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotCapable) {
+          // No --allow-write here: its own files are still read, and it says what to do.
+          this.#warn(
+            `${this.#dir} is open to others: allow writing to it (--allow-write) to have it ` +
+              "made private, or run chmod 700 on it",
+          );
+          this.#dirUid = info.uid;
+          return true;
+        }
+        this.#dirRefused = `${this.#dir}: it is open to others and cannot be made private ` +
+          "(is it another user's?); use a folder of your own";
+        this.#warn(`Ignoring ${this.#dirRefused}`);
+        return false;
+      }
+      this.#warn(`Made ${this.#dir} private (mode 0700): it was open to others`);
+    }
+    this.#dirUid = info.uid;
+    return true;
+  }
+
   /** Creates the folder (0700) once, and makes it private if it is not. */
   #ensureDir(): Promise<void> {
     return this.#ready ??= (async () => {
       await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      const info = await Deno.stat(this.#dir);
-      if (info.mode !== null && (info.mode & 0o077) !== 0) {
-        await Deno.chmod(this.#dir, 0o700);
-        this.#warn(`Made ${this.#dir} private (mode 0700): it was open to others`);
-      }
+      this.#dirUid = undefined;
+      if (!this.#checkDir()) throw new Error(`Cannot use ${this.#dirRefused}`);
     })().catch((error) => {
       this.#ready = undefined;
       throw error;
@@ -550,6 +659,46 @@ export class FileTokenStore implements ArmorTokenStore {
 }
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_LOCK_TIMEOUT_MS = 15_000;
+
+/**
+ * Takes an exclusive lock on an open file, waiting at most `timeout` ms: at once when it
+ * is free, else by polling (a blocking wait could not be given up).
+ *
+ * @throws {Error} The lock stayed held for `timeout` ms.
+ */
+async function lockWithin(file: Deno.FsFile, timeout: number, dir: string): Promise<void> {
+  if (await file.tryLock(true)) return;
+  const deadline = performance.now() + timeout;
+  for (let pause = 1;; pause = Math.min(pause * 2, 25)) {
+    if (performance.now() >= deadline) {
+      throw new Error(
+        `A lock in ${dir} stayed held for ${Math.round(timeout / 1000)} s: a process holds it ` +
+          "and does not let go (a stopped one?); end it, then try again",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    if (await file.tryLock(true)) return;
+  }
+}
+
+/**
+ * Opens (creating it 0600) a lock file. A symbolic link or anything else that is not a
+ * regular file at its path is removed first, with a warning: a lock is never taken
+ * through a link to a file elsewhere.
+ */
+async function openLockFile(path: string, warn: (message: string) => void): Promise<Deno.FsFile> {
+  try {
+    const info = await Deno.lstat(path);
+    if (!info.isFile) {
+      await Deno.remove(path);
+      warn(`Removed ${path}: not a regular file`);
+    }
+  } catch (error) {
+    if (!notFound(error)) throw error;
+  }
+  return await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+}
 
 /** SHA-256 round constants. */
 const K = [

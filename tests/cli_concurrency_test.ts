@@ -116,18 +116,20 @@ Deno.test("200 invocations with random kills: the file is never corrupt, and the
       const args = plans[Math.floor(random() * plans.length)];
       const child = cliCommand(args, { home: tmp.home, env }).spawn();
       let id: ReturnType<typeof setTimeout> | undefined;
-      if (random() < 0.4) {
+      if (random() < 0.5) {
+        // Within the first 150 ms: a process that has started and not yet finished, most
+        // of the time, whatever the machine's speed.
         id = setTimeout(() => {
           try {
             child.kill("SIGKILL");
-            killed++;
           } catch {
             // ended already
           }
-        }, random() * 250);
+        }, random() * 150);
       }
-      await child.output();
+      const { signal } = await child.output();
       clearTimeout(id);
+      if (signal === "SIGKILL") killed++; // counted only where it landed
       // The files are absent or whole at every moment.
       for (const file of [path, `${tmp.dir}/settings.json`]) {
         try {
@@ -153,4 +155,107 @@ Deno.test("200 invocations with random kills: the file is never corrupt, and the
       assert.equal((await Deno.stat(`${tmp.dir}/${entry.name}`)).mode! & 0o777, 0o600);
     }
   }
+});
+
+Deno.test("a renewal claim left by a killed process is taken over within seconds", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  // The first renewal hangs at the server; its process is killed while it holds the claim.
+  served.mock.inject({ path: "/auth/token/reissue", delayMs: 60_000 });
+  const env = { ARMOR_BASE_URL: served.baseUrl };
+  const first = cliCommand(["token"], { home: tmp.home, env }).spawn();
+  for (
+    let i = 0;
+    (await store.get(key))?.value.claim === undefined ||
+    served.mock.count("/auth/token/reissue") < 1;
+    i++
+  ) {
+    assert.ok(i < 200, "the first process never claimed the renewal");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await store.get(key))!.value.claim!.purpose, "renew");
+  first.kill("SIGKILL");
+  await first.output();
+  const run = await cli(["token"], { home: tmp.home, env, timeout: 15_000 });
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.ms < 5_000, `took over in ${Math.round(run.ms)} ms`);
+  assert.equal(served.mock.count("/auth/token/reissue"), 2);
+  assert.equal(run.stdout.trim(), served.mock.issuedTokens.at(-1));
+  assert.equal((await store.get(key))!.value.token!.accessToken, run.stdout.trim());
+});
+
+Deno.test("20 token processes at once with a wrong password: one authorize, all refused with its reason", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi({
+    users: [{
+      username: USER,
+      password: PASSWORD,
+      accounts: [{ id: 1001, name: "Prod" }],
+      mfaDelayMs: 1_000,
+    }],
+  });
+  const wrong = { ...credentials(served.baseUrl), ARMOR_PASSWORD: "not-the-password-19" };
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env: wrong })),
+  );
+  // One refusal between them all: 20 would lock the account (and the mock does after 5).
+  assert.equal(served.mock.count("/auth/authorize"), 1);
+  for (const run of runs) {
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^Login failed: .*401 invalid_credentials/m);
+    assert.ok(!run.stderr.includes("not-the-password-19"));
+  }
+  const settings = await Deno.readTextFile(`${tmp.dir}/settings.json`);
+  assert.ok(!settings.includes("not-the-password-19"), "the password is never stored");
+  // A process started after the refusal tries again: with the right password it logs in.
+  const right = await cli(["token"], { home: tmp.home, env: credentials(served.baseUrl) });
+  assert.equal(right.code, 0, right.stderr);
+  assert.equal(right.stdout.trim(), served.mock.issuedTokens[0]);
+  assert.equal(served.mock.count("/auth/authorize"), 2);
+  assert.ok(!(await Deno.readTextFile(`${tmp.dir}/settings.json`)).includes('failures":{"'));
+});
+
+Deno.test("20 token processes at the renewal point with the server down: one reissue, the valid token for all", async () => {
+  await using tmp = await scratch();
+  await using served = await serveMockArmorApi();
+  assert.equal(
+    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
+    0,
+  );
+  const store = new FileTokenStore({ dir: tmp.dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  served.mock.inject({
+    path: "/auth/token/reissue",
+    status: 503,
+    body: { error: "unavailable" },
+    times: 100,
+  });
+  const env = { ARMOR_BASE_URL: served.baseUrl };
+  const runs = await Promise.all(
+    Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env })),
+  );
+  // Not twenty attempts against a server that is down: one, and the others back off.
+  assert.equal(served.mock.count("/auth/token/reissue"), 1);
+  for (const run of runs) {
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), due.accessToken, "the token, still valid");
+  }
+  const warned = runs.filter((run) => /could not renew the token/.test(run.stderr));
+  assert.equal(warned.length, 1);
+  assert.ok(!warned[0].stderr.includes(due.accessToken));
 });

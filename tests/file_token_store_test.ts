@@ -233,3 +233,175 @@ Deno.test("the default folder: $XDG_CONFIG_HOME when absolute, else ~/.config", 
   );
   assert.equal(await run({ HOME: "/home/u" }), "/home/u/.config/armor-api-auth");
 });
+
+Deno.test("a folder opened up is made private again by a read, not only by a write", async () => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  await store.set("k", { token: TOKEN }, null);
+  await Deno.chmod(tmp.dir, 0o755);
+  const { warnings, warn } = quiet();
+  assert.ok(await new FileTokenStore({ dir: tmp.dir, warn }).get("k"));
+  assert.equal((await Deno.stat(tmp.dir)).mode! & 0o777, 0o700);
+  assert.match(warnings[0], /private \(mode 0700\)/);
+});
+
+/** `ln -s`: Deno.symlink needs unscoped permissions. */
+async function symlink(target: string, path: string): Promise<void> {
+  const { success } = await new Deno.Command("ln", { args: ["-s", target, path] }).output();
+  assert.ok(success, `ln -s ${target} ${path}`);
+}
+
+Deno.test("a symbolic link at a store file or its lock is never followed", async () => {
+  await using tmp = await scratch("store-");
+  await using elsewhere = await scratch("elsewhere-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  await store.set("k", { token: TOKEN }, null);
+  const path = store.pathOf("k");
+  // A whole record of this very key, kept elsewhere (open to others), linked in.
+  const target = `${elsewhere.home}/planted.json`;
+  await Deno.writeTextFile(target, await Deno.readTextFile(path), { mode: 0o644 });
+  await Deno.chmod(target, 0o644);
+  await Deno.remove(path);
+  await symlink(target, path);
+  const { warnings, warn } = quiet();
+  const reader = new FileTokenStore({ dir: tmp.dir, warn });
+  assert.equal(await reader.get("k"), undefined, "not adopted through the link");
+  assert.match(warnings.join("\n"), /Ignoring .*symbolic link/);
+  assert.equal((await Deno.stat(target)).mode! & 0o777, 0o644, "not made private through it");
+  // The next login replaces the link with a file of its own, and leaves the target alone.
+  const before = await Deno.readTextFile(target);
+  assert.ok(await reader.set("k", { token: TOKEN }, null));
+  assert.ok((await Deno.lstat(path)).isFile);
+  assert.equal(await Deno.readTextFile(target), before);
+  // A link at the lock's path is removed, not opened through: nothing is made elsewhere.
+  const lockPath = path.replace(/\.json$/, ".lock");
+  await Deno.remove(lockPath);
+  await symlink(`${elsewhere.home}/made-by-lock`, lockPath);
+  const entry = (await reader.get("k"))!;
+  assert.ok(await reader.set("k", { server: "x" }, entry.version), "the write still works");
+  assert.ok((await Deno.lstat(lockPath)).isFile);
+  await assert.rejects(Deno.lstat(`${elsewhere.home}/made-by-lock`), Deno.errors.NotFound);
+});
+
+Deno.test("a file that belongs to another user is never adopted", async (t) => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  await store.set("k", { token: TOKEN }, null);
+  const path = store.pathOf("k");
+  try {
+    await Deno.chown(path, 65534, 65534);
+  } catch {
+    console.log("Cannot chown here (not root): the other-owner case did not run");
+    return;
+  }
+  await t.step("ignored with a warning", async () => {
+    const { warnings, warn } = quiet();
+    assert.equal(await new FileTokenStore({ dir: tmp.dir, warn }).get("k"), undefined);
+    assert.match(warnings.join("\n"), /Ignoring .*another user/);
+  });
+  await t.step("replaced by the next login", async () => {
+    const version = await store.set("k", { token: TOKEN }, null);
+    assert.ok(version);
+    assert.deepEqual(await new FileTokenStore({ dir: tmp.dir }).get("k"), {
+      value: { token: TOKEN },
+      version,
+    });
+  });
+});
+
+Deno.test("a store keeps any value it is given: judging a login is its reader's job", async () => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir });
+  // The library reads such a value as no login (and the command line warns): the store
+  // itself is a faithful container, as every store is.
+  const value = { token: { accessToken: "t1", issuedAt: 0, expiresAt: 1 }, extra: [1] };
+  const version = await store.set("k", value as never, null);
+  assert.deepEqual(await store.get("k"), { value, version });
+});
+
+Deno.test("a folder or a pipe where the file goes is replaced by the next login, or named", async () => {
+  await using tmp = await scratch("store-");
+  const { warnings, warn } = quiet();
+  const store = new FileTokenStore({ dir: tmp.dir, warn });
+  await store.set("other", {}, null);
+  const path = store.pathOf("k");
+  await Deno.mkdir(path);
+  assert.equal(await store.get("k"), undefined);
+  assert.ok(await store.set("k", { token: TOKEN }, null), "an empty folder is replaced");
+  assert.ok((await Deno.lstat(path)).isFile);
+  await Deno.remove(path);
+  const { success } = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(success);
+  assert.equal(await store.get("k"), undefined);
+  assert.ok(await store.set("k", { token: TOKEN }, null), "a pipe is replaced");
+  assert.ok((await Deno.lstat(path)).isFile);
+  await Deno.remove(path);
+  await Deno.mkdir(path);
+  await Deno.writeTextFile(`${path}/keep`, "x");
+  await assert.rejects(store.set("k", { token: TOKEN }, null), (error: Error) => {
+    assert.match(error.message, /is a folder, not a token file: remove it/);
+    return true;
+  });
+  assert.equal(await Deno.readTextFile(`${path}/keep`), "x", "nothing in it is removed");
+  assert.ok(warnings.some((w) => /Removed .*not a token file/.test(w)));
+});
+
+Deno.test("a lock held by a process that does not let go fails a write in bounded time", async () => {
+  await using tmp = await scratch("store-");
+  const store = new FileTokenStore({ dir: tmp.dir, lockTimeout: 400 });
+  await store.set("k", {}, null);
+  const lockPath = store.pathOf("k").replace(/\.json$/, ".lock");
+  // Alive and holding the lock, as a stopped process would (Ctrl-Z mid-write).
+  const holder = child(`
+    const file = await Deno.open(${JSON.stringify(lockPath)}, { read: true, write: true });
+    await file.lock(true);
+    console.log("locked");
+    await new Promise(() => setInterval(() => {}, 1000));`);
+  try {
+    assert.equal(await firstLine(holder), "locked");
+    const entry = (await store.get("k"))!;
+    const started = performance.now();
+    await assert.rejects(store.set("k", { server: "x" }, entry.version), (error: Error) => {
+      assert.match(error.message, /stayed held .*does not let go/);
+      return true;
+    });
+    const took = performance.now() - started;
+    assert.ok(took >= 350 && took < 3_000, `gave up after ${Math.round(took)} ms`);
+    assert.deepEqual((await store.get("k"))!.value, {}, "nothing written");
+  } finally {
+    holder.kill("SIGKILL");
+    await holder.status;
+  }
+  // Free again: the write goes through.
+  const entry = (await store.get("k"))!;
+  assert.ok(await store.set("k", { server: "x" }, entry.version));
+  assert.throws(() => new FileTokenStore({ dir: tmp.dir, lockTimeout: -1 }), TypeError);
+});
+
+Deno.test("with read access only, an opened folder is still read, with a warning saying what to do", async () => {
+  await using tmp = await scratch("store-");
+  await new FileTokenStore({ dir: tmp.dir }).set("k", { token: TOKEN }, null);
+  await Deno.chmod(tmp.dir, 0o755);
+  const script = `${tmp.home}/read.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { FileTokenStore } from ${JSON.stringify(MODULE)};
+    try {
+      await new FileTokenStore({ dir: ${JSON.stringify(tmp.dir)} }).get("k");
+      console.log("read");
+    } catch (error) {
+      console.log(String(error));
+    }`,
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-prompt", `--allow-read=${tmp.home}`, script],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(text, "read", stderr);
+  assert.match(stderr, /open to others: allow writing to it \(--allow-write\)/);
+  assert.doesNotMatch(stderr, /another user/);
+});

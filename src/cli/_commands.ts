@@ -9,6 +9,7 @@ import {
   NOT_LOGGED_IN,
   type Parsed,
   UsageError,
+  wellFormedEntry,
 } from "./_core.ts";
 import { logIn, loginFailure } from "./_login.ts";
 import { promptSecret } from "./_prompt.ts";
@@ -88,7 +89,12 @@ async function apiSession(context: Context, accountId: number | undefined) {
   const apiKey = apiKeyFromEnv();
   if (apiKey !== undefined) {
     try {
-      return await ArmorSession.connect({ apiKey, baseUrl: context.server, accountId });
+      return await ArmorSession.connect({
+        apiKey,
+        baseUrl: context.server,
+        // As for a login: --account, else the one chosen with `use`, else ARMOR_ACCOUNT_ID.
+        accountId: accountId ?? context.account(keyUser(apiKey)),
+      });
     } catch (error) {
       throw loginFailure(error);
     }
@@ -164,15 +170,23 @@ async function api(context: Context, parsed: Parsed): Promise<number> {
     throw new UsageError(`A ${method} request has no body: add -X POST (or PUT, PATCH)`);
   }
   const session = await apiSession(context, accountId);
+  // The token the call is sent with: a 401 ends the session, and the token it rejected
+  // (which may be echoed in the answer) is then no longer the session's.
+  const sentWith = currentToken(session);
   let response: Response;
   try {
     response = await session.fetch(path.slice(1), { method, body });
   } catch (error) {
     throw new CliError(`The call failed: ${(error as Error).message}`);
   }
-  const secrets = session.scheme === "FH-AUTH" && session.isActive() ? [session.token] : [];
-  let text = await response.text();
-  for (const secret of secrets) text = text.replaceAll(secret, "[REDACTED]");
+  const secrets = [
+    sentWith,
+    currentToken(session),
+    env("ARMOR_PASSWORD"),
+    env("ARMOR_API_SECRET_KEY"),
+  ].filter((secret): secret is string => secret !== undefined);
+  const { scrubText } = await import("../_redact.ts");
+  let text = scrubText(await response.text(), secrets);
   if (!response.ok) {
     console.error(
       `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}: ${
@@ -190,6 +204,11 @@ async function api(context: Context, parsed: Parsed): Promise<number> {
   }
   if (text !== "") await writeOut(text.endsWith("\n") ? text : `${text}\n`);
   return 0;
+}
+
+/** The session's token, if it has one now. */
+function currentToken(session: ArmorSession): string | undefined {
+  return session.scheme === "FH-AUTH" && session.isActive() ? session.token : undefined;
 }
 
 async function writeOut(text: string): Promise<void> {
@@ -211,13 +230,16 @@ async function status(context: Context): Promise<number> {
   const entry = username === undefined
     ? undefined
     : await context.store.get(context.keyOf(username));
-  const token = entry?.value.token;
+  const value = username === undefined
+    ? undefined
+    : wellFormedEntry(context, context.keyOf(username), entry?.value);
+  const token = value?.token;
   if (username === undefined || token === undefined) {
     if (apiKey !== undefined) return 0;
     console.log(`Not logged in to ${context.server}: run armor-auth login`);
     return 1;
   }
-  const identity = entry!.value.identity;
+  const identity = value!.identity;
   const id = await context.account(username) ?? identity?.accounts[0]?.id;
   const now = Date.now();
   const live = token.expiresAt > now;
@@ -238,6 +260,26 @@ async function status(context: Context): Promise<number> {
 /** The identity of the stored login, read from `/me` when the store kept only the name. */
 async function identityOf(
   context: Context,
+): Promise<{ username: string; label: string; identity: ArmorIdentity }> {
+  const apiKey = apiKeyFromEnv();
+  if (apiKey !== undefined) {
+    // The key's own accounts: `api` signs with the key whenever one is set.
+    const session = await apiSession(context, undefined);
+    const identity = session.identity;
+    if (identity === undefined) throw new CliError("The API key's identity could not be read");
+    return { username: keyUser(apiKey), label: `API key ${apiKey.id}`, identity };
+  }
+  const { username: label, ...rest } = await identityOfLogin(context);
+  return { username: label, label, ...rest };
+}
+
+/** The name an API key's settings (its default account) are kept under. */
+function keyUser(apiKey: { id: string }): string {
+  return `apikey:${apiKey.id}`;
+}
+
+async function identityOfLogin(
+  context: Context,
 ): Promise<{ username: string; identity: ArmorIdentity }> {
   const { username, value } = await storedLogin(context);
   if (value.identity !== undefined && !value.identityTrimmed) {
@@ -252,9 +294,9 @@ async function identityOf(
 
 /** `armor-auth accounts`. */
 async function accounts(context: Context): Promise<number> {
-  const { username, identity } = await identityOf(context);
+  const { username, label, identity } = await identityOf(context);
   const current = await context.account(username) ?? identity.accounts[0]?.id;
-  if (identity.accounts.length === 0) console.error(`${username} has no accounts`);
+  if (identity.accounts.length === 0) console.error(`${label} has no accounts`);
   for (const account of identity.accounts) {
     console.log(`${account.id === current ? "*" : " "} ${account.id}\t${account.name}`);
   }
@@ -267,11 +309,11 @@ async function use(context: Context, word: string): Promise<number> {
   if (!/^[0-9]+$/.test(word) || !Number.isSafeInteger(id) || id <= 0) {
     throw new UsageError("use takes a positive integer account id, e.g. armor-auth use 1001");
   }
-  const { username, identity } = await identityOf(context);
+  const { username, label, identity } = await identityOf(context);
   const account = identity.accounts.find((a) => a.id === id);
   if (account === undefined) {
     throw new CliError(
-      `Account ${id} is not one of ${username}'s accounts: ${
+      `Account ${id} is not one of ${label}'s accounts: ${
         identity.accounts.map((a) => a.id).join(", ") || "none"
       }`,
     );
@@ -279,12 +321,19 @@ async function use(context: Context, word: string): Promise<number> {
   await context.updateSettings((settings) => {
     settings.accounts[context.keyOf(username)] = id;
   });
-  console.error(`Default account for ${username}: ${describeAccount(account, id)}`);
+  console.error(`Default account for ${label}: ${describeAccount(account, id)}`);
   return 0;
 }
 
 /** `armor-auth logout`: removes the login from the store. */
 async function logout(context: Context): Promise<number> {
+  const apiKey = apiKeyFromEnv();
+  if (apiKey !== undefined) {
+    // A key has no login to remove; forget the account chosen for it with `use`.
+    await context.updateSettings((settings) => {
+      delete settings.accounts[context.keyOf(keyUser(apiKey))];
+    });
+  }
   const username = await context.user();
   if (username === undefined) {
     console.error(`Not logged in to ${context.server}: nothing to remove`);
@@ -299,6 +348,7 @@ async function logout(context: Context): Promise<number> {
   await context.updateSettings((settings) => {
     if (settings.users[context.server] === username) delete settings.users[context.server];
     delete settings.accounts[key];
+    if (settings.failures !== undefined) delete settings.failures[key];
   });
   console.error(`Logged out ${username} from ${context.server}`);
   return 0;

@@ -179,20 +179,69 @@ export function parseArgs(args: readonly string[]): Parsed {
  */
 export const CLI_DEFAULT_BASE_URL = "https://api.armor.com";
 
+/** True for `a-z`, `0-9` and `-` (and, with `wide`, `A-Z`, `_` and `~`). */
+function plainChars(text: string, wide: boolean): boolean {
+  if (text === "") return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (
+      !((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 ||
+        (wide && ((c >= 65 && c <= 90) || c === 95 || c === 126)))
+    ) return false;
+  }
+  return true;
+}
+
 /**
- * A plain base URL (`https://host[:port][/path]`, or `http://` on 127.0.0.1 or localhost),
- * whose `href` is itself plus a final slash: the common case, read without building a URL
- * (the first `new URL` costs a fifth of a millisecond at start-up).
+ * The `href` of a plain base URL (`https://host[:port][/path]`, or `http://` on 127.0.0.1
+ * or localhost), which is itself plus a final slash; `undefined` for anything else. The
+ * common case, read by hand: the first `new URL` costs a quarter of a millisecond at
+ * start-up, and a regular expression for it about as much to compile.
  */
-const PLAIN_BASE =
-  /^(?:https:\/\/(?:[a-z0-9-]+\.)*[a-z][a-z0-9-]*(?::(?!443(?:\/|$))[1-9][0-9]{0,3})?|http:\/\/(?:127\.0\.0\.1|localhost)(?::(?!80(?:\/|$))[1-9][0-9]{0,3})?)(?:\/[A-Za-z0-9_~-]+)*\/?$/;
+function plainHref(base: string): string | undefined {
+  const https = base.startsWith("https://");
+  if (!https && !base.startsWith("http://")) return undefined;
+  const start = https ? 8 : 7;
+  let end = base.indexOf("/", start);
+  if (end === -1) end = base.length;
+  const authority = base.slice(start, end);
+  const colon = authority.indexOf(":");
+  const host = colon === -1 ? authority : authority.slice(0, colon);
+  if (colon !== -1) {
+    const port = authority.slice(colon + 1);
+    // 1 to 65535 as written (no leading zero), not the scheme's own: kept as it is.
+    if (port === "" || port.length > 5 || port[0] === "0") return undefined;
+    for (let i = 0; i < port.length; i++) {
+      const c = port.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
+    if (Number(port) > 65535 || port === (https ? "443" : "80")) return undefined;
+  }
+  if (https) {
+    // Labels of a-z, 0-9 and -, the last one starting with a letter.
+    const labels = host.split(".");
+    for (const label of labels) if (!plainChars(label, false)) return undefined;
+    const first = labels[labels.length - 1].charCodeAt(0);
+    if (first < 97 || first > 122) return undefined;
+  } else if (host !== "127.0.0.1" && host !== "localhost") {
+    return undefined;
+  }
+  const segments = base.slice(end + 1).split("/");
+  for (let i = 0; i < segments.length; i++) {
+    // Only the last may be empty: a final slash, or no path at all.
+    if (segments[i] === "" && i === segments.length - 1) continue;
+    if (!plainChars(segments[i], true)) return undefined;
+  }
+  return base.endsWith("/") ? base : `${base}/`;
+}
 
 /**
  * The base URL as `checkBaseUrl` normalizes it (its `href`, ending with a slash): the
  * server part of a store key.
  */
 export function serverKeyOf(base: string): string {
-  if (PLAIN_BASE.test(base)) return base.endsWith("/") ? base : `${base}/`;
+  const plain = plainHref(base);
+  if (plain !== undefined) return plain;
   let url: URL;
   try {
     url = new URL(base);
@@ -227,9 +276,28 @@ export interface Settings {
   users: Record<string, string>;
   /** The default account, by store key. */
   accounts: Record<string, number>;
+  /**
+   * The last refused login, by store key: when, what the server said, and a salted PBKDF2
+   * verifier of the password it refused (never the password), so that processes waiting
+   * for that login with the same password share its answer instead of trying again.
+   */
+  failures?: Record<string, LoginFailure>;
+  /**
+   * Until when (epoch ms) no process retries a renewal that just failed (a server that is
+   * down), by store key: one attempt between all the processes that ask at once.
+   */
+  renewFailed?: Record<string, number>;
 }
 
-const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
+/** A refused login, as `settings.json` keeps it. */
+export interface LoginFailure {
+  at: number;
+  message: string;
+  login: { username: string; salt: string; verifier: string };
+}
+
+/** The `format` of settings.json. */
+export const SETTINGS_FORMAT = "armor-api-auth/cli-settings";
 
 /** The resolved server, user and store of one invocation. */
 export class Context {
@@ -272,13 +340,36 @@ export class Context {
   settings(): Settings {
     if (this.#settings !== undefined) return this.#settings;
     const empty: Settings = { users: {}, accounts: {} };
+    const path = `${this.store.dir}/settings.json`;
     try {
-      const parsed = JSON.parse(Deno.readTextFileSync(`${this.store.dir}/settings.json`));
+      const info = Deno.lstatSync(path);
+      if (!info.isFile) {
+        // Never read through a link: the next change replaces it with a file.
+        console.error("Warning: ignoring settings.json: not a regular file");
+        return this.#settings = empty;
+      }
+      if (info.mode !== null && (info.mode & 0o077) !== 0) {
+        try {
+          Deno.chmodSync(path, 0o600);
+          console.error(`Warning: Made ${path} private (mode 0600): it was readable by others`);
+        } catch (error) {
+          if (error instanceof Deno.errors.NotCapable) throw error;
+          console.error("Warning: ignoring settings.json: open to others, cannot be made private");
+          return this.#settings = empty;
+        }
+      }
+      const parsed = JSON.parse(Deno.readTextFileSync(path));
       if (
         parsed?.format === SETTINGS_FORMAT && typeof parsed.users === "object" &&
         typeof parsed.accounts === "object"
       ) {
         this.#settings = { users: { ...parsed.users }, accounts: { ...parsed.accounts } };
+        if (typeof parsed.failures === "object" && parsed.failures !== null) {
+          this.#settings.failures = { ...parsed.failures };
+        }
+        if (typeof parsed.renewFailed === "object" && parsed.renewFailed !== null) {
+          this.#settings.renewFailed = { ...parsed.renewFailed };
+        }
       } else {
         console.error("Warning: ignoring settings.json: not an armor-auth settings file");
       }
@@ -290,44 +381,19 @@ export class Context {
     return this.#settings ??= empty;
   }
 
-  /** Changes the settings under the store folder's settings lock, atomically. */
+  /** Forgets the settings read so far: the next read reads the file again. */
+  reloadSettings(): void {
+    this.#settings = undefined;
+  }
+
+  /** See privateDir in _write.ts (loaded only to write). */
+  async privateDir(): Promise<string> {
+    return await (await import("./_write.ts")).privateDir(this);
+  }
+
+  /** See updateSettings in _write.ts (loaded only to write). */
   async updateSettings(change: (settings: Settings) => void): Promise<void> {
-    const dir = this.store.dir;
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const lock = await Deno.open(`${dir}/settings.lock`, {
-      read: true,
-      write: true,
-      create: true,
-      mode: 0o600,
-    });
-    try {
-      await lock.lock(true);
-      this.#settings = undefined;
-      const settings = this.settings();
-      change(settings);
-      // Temporary files are written under this lock: any left now is a killed writer's.
-      for await (const entry of Deno.readDir(dir)) {
-        if (entry.name.startsWith(".settings.") && entry.name.endsWith(".tmp")) {
-          await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
-        }
-      }
-      const temp = `${dir}/.settings.${crypto.randomUUID()}.tmp`;
-      const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-      try {
-        const bytes = new TextEncoder().encode(
-          JSON.stringify({ format: SETTINGS_FORMAT, ...settings }),
-        );
-        for (let written = 0; written < bytes.length;) {
-          written += await file.write(bytes.subarray(written));
-        }
-        await file.sync();
-      } finally {
-        file.close();
-      }
-      await Deno.rename(temp, `${dir}/settings.json`);
-    } finally {
-      lock.close();
-    }
+    await (await import("./_write.ts")).updateSettings(this, change);
   }
 
   /**
@@ -381,25 +447,92 @@ const NOTICE_EVERY_MS = 10_000;
 /** How long a renewal claim lasts: the call's timeout and a grace. */
 const RENEW_CLAIM_MS = 35_000;
 
-type StoredToken = NonNullable<ArmorStoredSession["token"]>;
+/** A stored token. */
+export type StoredToken = NonNullable<ArmorStoredSession["token"]>;
 
-interface Found {
+/** A stored login and its live token. */
+export interface Found {
   value: ArmorStoredSession;
   token: StoredToken;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
+export function withoutClaim(value: ArmorStoredSession): ArmorStoredSession {
   const { claim: _claim, ...rest } = value;
   return rest;
 }
 
-/** True for a stored token of the shape this module writes. */
-function wellFormed(token: unknown): token is StoredToken {
-  const t = token as Partial<StoredToken> | undefined;
-  return typeof t?.accessToken === "string" && /^[a-z0-9]{32}$/.test(t.accessToken) &&
-    Number.isFinite(t.issuedAt) && Number.isFinite(t.expiresAt) && t.expiresAt! > t.issuedAt!;
+/** The longest lifetime a stored token can have, as in renewal.ts (MAX_SESSION_MINUTES). */
+const MAX_SESSION_MS = 120 * 60_000;
+
+/**
+ * True when a stored value has the shape the library writes (`isWellFormed` of
+ * _store_sync.ts, which scripts use, written out here so that `armor-auth token` loads no
+ * more modules; tests/cli_test.ts checks they agree). Anything else is a corrupt or
+ * foreign record: ignored with a warning, never printed or used, replaced at the next
+ * login.
+ */
+export function wellFormedValue(value: unknown): value is ArmorStoredSession {
+  if (!isObject(value)) return false;
+  const { token, claim, identity, login, server, username, identityTrimmed } = value;
+  if (token !== undefined) {
+    if (!isObject(token)) return false;
+    if (typeof token.accessToken !== "string" || !/^[a-z0-9]{32}$/.test(token.accessToken)) {
+      return false;
+    }
+    const { issuedAt, expiresAt } = token;
+    if (!Number.isFinite(issuedAt) || !Number.isFinite(expiresAt)) return false;
+    const lifetime = (expiresAt as number) - (issuedAt as number);
+    if (!(lifetime > 0 && lifetime <= MAX_SESSION_MS)) return false;
+  }
+  if (claim !== undefined) {
+    if (!isObject(claim) || typeof claim.owner !== "string") return false;
+    if (!Number.isFinite(claim.until)) return false;
+    if (claim.purpose !== "login" && claim.purpose !== "renew") return false;
+  }
+  if (identity !== undefined) {
+    if (!isObject(identity) || typeof identity.username !== "string") return false;
+    if (!Array.isArray(identity.accounts)) return false;
+    for (const account of identity.accounts) {
+      if (!isObject(account) || !Number.isSafeInteger(account.id) || (account.id as number) <= 0) {
+        return false;
+      }
+    }
+  }
+  if (login !== undefined) {
+    if (!isObject(login) || typeof login.username !== "string") return false;
+    if (typeof login.salt !== "string" || typeof login.verifier !== "string") return false;
+  }
+  if (server !== undefined && typeof server !== "string") return false;
+  if (identityTrimmed !== undefined && typeof identityTrimmed !== "boolean") return false;
+  if (username !== undefined && typeof username !== "string") return false;
+  return true;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const warnedAbout = new Set<string>();
+
+/**
+ * A stored entry's value when it is well formed; else `undefined`, with a warning (once).
+ */
+export function wellFormedEntry(
+  context: Context,
+  key: string,
+  value: ArmorStoredSession | undefined,
+): ArmorStoredSession | undefined {
+  if (value === undefined || wellFormedValue(value)) return value;
+  const path = context.store.pathOf(key);
+  if (!warnedAbout.has(path)) {
+    warnedAbout.add(path);
+    console.error(
+      `Warning: Ignoring ${path}: it holds no valid login (corrupt or foreign); log in again`,
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -423,12 +556,13 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
   let nextNotice = 0; // say so at once, then every NOTICE_EVERY_MS
   for (;;) {
     const entry = await context.store.get(key);
-    const value = entry?.value;
+    const value = wellFormedEntry(context, key, entry?.value);
     if (value === undefined || entry === undefined) return undefined;
     if (value.server !== undefined && value.server !== context.server) return undefined;
     const now = Date.now();
-    // Only a token of the shape Armor issues, with real times, is ever printed.
-    const token = wellFormed(value.token) ? value.token : undefined;
+    // Only a token of the shape Armor issues, with real times, is ever printed: checked
+    // with the rest of the record by wellFormedEntry.
+    const token = value.token;
     const claim = value.claim !== undefined && value.claim.owner !== owner &&
         value.claim.until > now
       ? value.claim
@@ -453,6 +587,7 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
       return undefined;
     }
     if (!await renewalDue(token, now)) return { value, token };
+    if (claim === undefined && renewalBackedOff(context, key, token, now)) return { value, token };
     if (claim !== undefined) {
       // Another process is renewing: wait for its token, within reason.
       if (waited < WAIT_MAX_MS) {
@@ -478,48 +613,21 @@ export async function liveToken(context: Context, key: string): Promise<Found | 
       continue;
     }
     await context.checkServer();
+    const { reissue } = await import("./_write.ts");
     return await reissue(context, key, value, token, claimed);
   }
 }
 
-/** Reissues the token under this process's renewal claim and stores the new one. */
-async function reissue(
-  context: Context,
-  key: string,
-  value: ArmorStoredSession,
-  token: StoredToken,
-  claimed: string,
-): Promise<Found | undefined> {
-  const { updateArmorApiToken } = await import("../update_armor_api_token.ts");
-  let fresh;
-  try {
-    fresh = await updateArmorApiToken(token.accessToken, { baseUrl: context.server });
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    const rest = withoutClaim(value);
-    if (status === 401) {
-      // The API no longer takes it: drop it, so nobody else tries it.
-      const { token: _token, ...noToken } = rest;
-      await context.store.set(key, noToken, claimed).catch(() => null);
-      return undefined;
-    }
-    await context.store.set(key, rest, claimed).catch(() => null);
-    console.error(
-      `Warning: could not renew the token (${(error as Error).message}); it stays valid until ${
-        new Date(token.expiresAt).toISOString()
-      }`,
-    );
-    return { value: rest, token };
-  }
-  const next: StoredToken = {
-    accessToken: fresh.access_token,
-    issuedAt: fresh.issuedAt.getTime(),
-    expiresAt: fresh.expiresAt.getTime(),
-  };
-  const stored = { ...withoutClaim(value), token: next };
-  // If the claim was lost meanwhile, this token is still good for this process.
-  await context.store.set(key, stored, claimed).catch(() => null);
-  return { value: stored, token: next };
+/** How long a failed renewal is not retried, and the token life left below which it is. */
+export const RENEW_BACKOFF_MS = 30_000;
+const RENEW_BACKOFF_UNTIL_LEFT_MS = 60_000;
+
+/** True while a renewal that failed just now is not to be retried (by any process). */
+function renewalBackedOff(context: Context, key: string, token: StoredToken, now: number) {
+  if (token.expiresAt - now < RENEW_BACKOFF_UNTIL_LEFT_MS) return false;
+  context.reloadSettings();
+  const until = context.settings().renewFailed?.[key];
+  return typeof until === "number" && until > now && until <= now + RENEW_BACKOFF_MS;
 }
 
 /** `armor-auth token [--header | --json]`. */

@@ -79,9 +79,17 @@ export async function main(args: readonly string[]): Promise<number> {
       console.error(error.message);
       return error.exitCode;
     }
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    if (error instanceof Deno.errors.NotCapable) {
       console.error(
         `armor-auth: ${(error as Error).message}: run it with the permissions in its install line`,
+      );
+      return 1;
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      // The system refused (not Deno's permissions): a file or folder that is not yours.
+      console.error(
+        `armor-auth: ${(error as Error).message}: check that the config folder and its files ` +
+          "are yours and writable",
       );
       return 1;
     }
