@@ -2,6 +2,7 @@
 // jsr:@armor-api/auth/testing --port 8080 --api-key <id>:<secret>` serves it until
 // Ctrl-C. Run by the `import.meta.main` block of mod.ts, on Deno only.
 import { DEFAULT_MOCK_USER } from "./mock_armor_api.ts";
+import { MockClock } from "./mock_clock.ts";
 import type { MockApiKey, MockDialect, MockUser } from "./_types.ts";
 import { serveMockArmorApi, type ServeMockArmorApiOptions } from "./serve_mock_armor_api.ts";
 
@@ -151,7 +152,8 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     let served;
     try {
-      served = await serveMockArmorApi(options.serve);
+      // A mock that serves for a while keeps real time (API-key timestamps, lifetimes).
+      served = await serveMockArmorApi({ clock: MockClock.realTime(), ...options.serve });
     } catch (error) {
       console.error(`Cannot serve the mock Armor API: ${(error as Error).message}`);
       return 1;

@@ -1,5 +1,5 @@
 /**
- * A frozen clock for tests: time stands still until the test moves it.
+ * A clock for tests: a frozen one stands still until the test moves it; `MockClock.realTime()` keeps real time.
  *
  * @example Move time forward by hand
  * ```ts
@@ -16,6 +16,8 @@
  */
 export class MockClock {
   #time: number;
+  /** Set for a clock that follows the system clock: `#time` is then its offset from it. */
+  #follows = false;
 
   /**
    * Returns the clock's current time in milliseconds since the epoch.
@@ -35,7 +37,7 @@ export class MockClock {
    * assert.equal(now(), 42);
    * ```
    */
-  readonly now: () => number = () => this.#time;
+  readonly now: () => number = () => this.#follows ? Date.now() + this.#time : this.#time;
 
   /**
    * Makes a clock that stands at `start` until it is moved.
@@ -54,6 +56,30 @@ export class MockClock {
    */
   constructor(start: number = Date.now()) {
     this.#time = checkTime(start, "Clock start");
+  }
+
+  /**
+   * Makes a clock that moves with the system clock (`Date.now()`), for a mock that serves
+   * for a while, such as one started from the command line: API-key timestamps and token
+   * lifetimes then follow real time. `advance` and `set` still move it, by an offset.
+   *
+   * @returns A clock at `Date.now()` that keeps moving
+   *
+   * @example A clock that keeps time, and jumps ahead when asked
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MockClock } from "@armor-api/auth/testing";
+   *
+   * const clock = MockClock.realTime();
+   * assert.ok(Math.abs(clock.now() - Date.now()) < 1_000);
+   * clock.advance(60_000);
+   * assert.ok(clock.now() - Date.now() >= 59_000);
+   * ```
+   */
+  static realTime(): MockClock {
+    const clock = new MockClock(0);
+    clock.#follows = true;
+    return clock;
   }
 
   /**
@@ -96,7 +122,7 @@ export class MockClock {
    * ```
    */
   set(ms: number): void {
-    this.#time = checkTime(ms, "Clock time");
+    this.#time = checkTime(ms, "Clock time") - (this.#follows ? Date.now() : 0);
   }
 }
 

@@ -33,9 +33,14 @@ async function start(args: string[]) {
   return { child, baseUrl, lines };
 }
 
-function psk(method: string, path: string, body: string, bodySigning: "raw" | "sha512") {
+function psk(
+  method: string,
+  path: string,
+  body: string,
+  bodySigning: "raw" | "sha512",
+  timestamp = Math.floor(Date.now() / 1000),
+) {
   const nonce = crypto.randomUUID().replaceAll("-", "");
-  const timestamp = Math.floor(Date.now() / 1000);
   const bodyPart = body === "" || bodySigning === "raw"
     ? body
     : createHash("sha512").update(body).digest("base64");
@@ -90,6 +95,22 @@ Deno.test("the CLI serves the mock with a known API key until Ctrl-C", async () 
     assert.match(stderr, /listening on http:\/\/127\.0\.0\.1/);
     assert.match(stderr, new RegExp(`API key ${KEY.id}`));
     assert.ok(!stderr.includes(KEY.secret), "the secret is never printed");
+  }
+});
+
+Deno.test("the CLI's mock keeps real time: a timestamp 4:58 ahead is taken after 3 s", async () => {
+  // A clock frozen at start would see 3 s + 4:58 = 5:01 of skew and refuse it (stale).
+  const started = await start(["--api-key", `${KEY.id}:${KEY.secret}`]);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const ahead = Math.floor(Date.now() / 1000) + 298;
+    const me = await fetch(`${started.baseUrl}/me`, {
+      headers: { Authorization: psk("GET", "/me", "", "raw", ahead), "X-Account-Context": "1001" },
+    });
+    assert.equal(me.status, 200, await me.clone().text());
+    await me.body?.cancel();
+  } finally {
+    await stop(started);
   }
 });
 
