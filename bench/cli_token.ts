@@ -22,7 +22,7 @@ const served = await serveMockArmorApi();
 const flags = [
   "--allow-net=127.0.0.1",
   "--allow-env=ARMOR_USERNAME,ARMOR_PASSWORD,ARMOR_BASE_URL,ARMOR_ACCOUNT_ID," +
-  "ARMOR_API_KEY_ID,ARMOR_API_SECRET_KEY,HOME,XDG_CONFIG_HOME",
+  "ARMOR_API_KEY_ID,ARMOR_API_SECRET_KEY,ARMOR_API_BODY_SIGNING,HOME,XDG_CONFIG_HOME",
   `--allow-read=${home}/armor-api-auth`,
   `--allow-write=${home}/armor-api-auth`,
 ];

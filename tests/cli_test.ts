@@ -324,6 +324,32 @@ Deno.test("with an API key, api signs each request and token explains there is n
   assert.equal(served.mock.count("/auth/authorize"), 0);
 });
 
+Deno.test("with an API key, ARMOR_API_BODY_SIGNING=sha512 signs a body's digest", async () => {
+  await using tmp = await scratch();
+  const key = { id: "20a37099-4a0b-432f-bf46-5fa690a0405c", secret: "psk-secret-value-42" };
+  await using served = await serveMockArmorApi({ apiKeys: [{ ...key, bodySigning: "sha512" }] });
+  const env = {
+    ARMOR_BASE_URL: served.baseUrl,
+    ARMOR_API_KEY_ID: key.id,
+    ARMOR_API_SECRET_KEY: key.secret,
+  };
+  const post = ["api", "/users/1/keys", "-X", "POST", "-d", '{"name":"ci"}'];
+  // The mock answers 403 (a key cannot manage keys) to a good signature, 401 to a bad one.
+  const raw = await cli(post, { home: tmp.home, env });
+  assert.equal(raw.code, 1);
+  assert.match(raw.stderr, /401/);
+  const digest = await cli(post, {
+    home: tmp.home,
+    env: { ...env, ARMOR_API_BODY_SIGNING: "sha512" },
+  });
+  assert.equal(digest.code, 1);
+  assert.match(digest.stderr, /403/);
+  const bad = await cli(post, { home: tmp.home, env: { ...env, ARMOR_API_BODY_SIGNING: "md5" } });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /ARMOR_API_BODY_SIGNING must be raw or sha512/);
+  for (const run of [raw, digest, bad]) assert.ok(!run.stderr.includes(key.secret));
+});
+
 Deno.test("a token is printed renewed when it is due", async () => {
   await using tmp = await scratch();
   await using served = await serveMockArmorApi();

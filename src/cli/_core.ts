@@ -31,7 +31,8 @@ Flags for every command:
   -h, --help           Show this help
 
 Environment: ARMOR_USERNAME, ARMOR_PASSWORD, ARMOR_BASE_URL, ARMOR_ACCOUNT_ID,
-ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY (an API key signs each request instead).
+ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY (an API key signs each request instead;
+ARMOR_API_BODY_SIGNING=sha512 signs a body's SHA-512 digest, for a server that wants it).
 The login is kept in $XDG_CONFIG_HOME/armor-api-auth (else ~/.config/armor-api-auth).
 `;
 
@@ -423,15 +424,24 @@ export class Context {
   }
 }
 
-/** The API key from the environment, if both halves are set. */
-export function apiKeyFromEnv(): { id: string; secret: string } | undefined {
+/**
+ * The API key from the environment, if both halves are set, with its body signing from
+ * `ARMOR_API_BODY_SIGNING` (`raw`, the default, or `sha512`).
+ */
+export function apiKeyFromEnv():
+  | { id: string; secret: string; bodySigning: "raw" | "sha512" }
+  | undefined {
   const id = env("ARMOR_API_KEY_ID");
   const secret = env("ARMOR_API_SECRET_KEY");
   if (id === undefined && secret === undefined) return undefined;
   if (id === undefined || secret === undefined) {
     throw new CliError("Set both ARMOR_API_KEY_ID and ARMOR_API_SECRET_KEY to use an API key");
   }
-  return { id, secret };
+  const bodySigning = env("ARMOR_API_BODY_SIGNING") ?? "raw";
+  if (bodySigning !== "raw" && bodySigning !== "sha512") {
+    throw new CliError("ARMOR_API_BODY_SIGNING must be raw or sha512 (or unset for raw)", 2);
+  }
+  return { id, secret, bodySigning };
 }
 
 /** The not-logged-in line. */

@@ -7,7 +7,7 @@
  *
  * ```sh
  * deno install -g -n armor-auth --allow-net=api.armor.com \
- *   --allow-env=ARMOR_USERNAME,ARMOR_PASSWORD,ARMOR_BASE_URL,ARMOR_ACCOUNT_ID,ARMOR_API_KEY_ID,ARMOR_API_SECRET_KEY,HOME,XDG_CONFIG_HOME \
+ *   --allow-env=ARMOR_USERNAME,ARMOR_PASSWORD,ARMOR_BASE_URL,ARMOR_ACCOUNT_ID,ARMOR_API_KEY_ID,ARMOR_API_SECRET_KEY,ARMOR_API_BODY_SIGNING,HOME,XDG_CONFIG_HOME \
  *   --allow-read="$HOME/.config/armor-api-auth" --allow-write="$HOME/.config/armor-api-auth" \
  *   jsr:@armor-api/auth/cli
  * ```
