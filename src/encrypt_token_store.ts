@@ -138,6 +138,19 @@ async function deriveKeyring(secret: Uint8Array<ArrayBuffer>): Promise<Keyring> 
 }
 
 /** What the ciphertext is bound to: the stored key, the key id and the clean-up time. */
+/**
+ * The opened state with the claim kept beside its ciphertext in clear (a claim holds no
+ * secret), which wins over one sealed inside; the state as it is when there is none.
+ */
+function withClearClaim(
+  state: ArmorStoredSession | undefined,
+  stored: unknown,
+): ArmorStoredSession | undefined {
+  const claim = isRecord(stored) ? stored.claim : undefined;
+  if (state === undefined || !isRecord(claim)) return state;
+  return { ...state, claim: claim as ArmorStoredSession["claim"] };
+}
+
 function additionalData(name: string, kid: string, until: number): Uint8Array<ArrayBuffer> {
   return utf8.encode(`${LABEL}\u0000${name}\u0000${kid}\u0000${until}`);
 }
@@ -298,6 +311,22 @@ class EncryptedTokenStore implements ArmorTokenStore {
     return { sealed };
   }
 
+  /**
+   * The very state this wrapper last sealed or opened under `name`, with or without a
+   * claim (who logs in or renews, and until when: no secret): the same ciphertext, the
+   * claim beside it in clear. A renewal's claim, and a claim given back, then cost no
+   * encryption; only a new token does. `undefined` when `value` is anything else.
+   */
+  #reuse(value: ArmorStoredSession, name: string, ring: Keyring): ArmorStoredSession | undefined {
+    const { claim, ...rest } = value;
+    const known = this.#opened.get(name);
+    if (known === undefined || known.kid !== ring.kid) return undefined;
+    if (JSON.stringify(rest) !== known.json) return undefined;
+    const { iv, ct, kid, until } = known;
+    const sealed = { v: 1 as const, kid, iv, ct, until };
+    return claim === undefined ? { sealed } : { sealed, claim };
+  }
+
   #remember(name: string, opened: Opened): void {
     if (this.#opened.size >= NAME_CACHE && !this.#opened.has(name)) this.#opened.clear();
     this.#opened.set(name, opened);
@@ -370,7 +399,7 @@ class EncryptedTokenStore implements ArmorTokenStore {
       const entry =
         await (context === undefined ? this.#inner.get(name) : this.#inner.get(name, context));
       if (entry === undefined) continue; // look under an older secret's key
-      const value = await this.#open(entry.value, name, rings);
+      const value = withClearClaim(await this.#open(entry.value, name, rings), entry.value);
       if (i === 0) {
         if (value === undefined) this.#undecryptable(context);
         return { value: value ?? {}, version: entry.version };
@@ -416,7 +445,9 @@ class EncryptedTokenStore implements ArmorTokenStore {
       }
       return written;
     }
-    const sealed = value === undefined ? undefined : await this.#seal(value, name, rings[0]);
+    const sealed = value === undefined
+      ? undefined
+      : (this.#reuse(value, name, rings[0]) ?? await this.#seal(value, name, rings[0]));
     return await this.#inner.set(name, sealed, version);
   }
 

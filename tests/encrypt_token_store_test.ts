@@ -596,3 +596,41 @@ Deno.test("encryptTokenStore: an undecryptable value is reported to the reading 
   await connect(server, { store: encryptTokenStore(inner, SECRET, { logger }), logger });
   assert.equal(shared.filter((r) => r.code === "STORE").length, 1);
 });
+
+Deno.test("a claim added to or taken from the stored state costs no encryption; a new token one", async () => {
+  const dumpable = new DumpableStore();
+  const inner = dumpable.inner;
+  const store = encryptTokenStore(dumpable, SECRET);
+  const encrypt = crypto.subtle.encrypt;
+  let encryptions = 0;
+  crypto.subtle.encrypt = (...args: Parameters<SubtleCrypto["encrypt"]>) => {
+    encryptions++;
+    return encrypt.apply(crypto.subtle, args);
+  };
+  try {
+    const v1 = await store.set(KEY, STATE, null);
+    assert.equal(encryptions, 1);
+    const [name] = [...dumpable.keys];
+    const sealedBefore = (await inner.get(name))!.value.sealed;
+    // A renewal's claim, then the claim given back: the same ciphertext, the claim in clear.
+    const claim = { owner: "owner-1", purpose: "renew" as const, until: START + 60_000 };
+    const v2 = await store.set(KEY, { ...STATE, claim }, v1);
+    assert.ok(v2 !== null);
+    const claimed = (await inner.get(name))!.value;
+    assert.deepEqual(claimed.sealed, sealedBefore);
+    assert.deepEqual(claimed.claim, claim);
+    assert.ok(!JSON.stringify(claimed).includes(TOKEN));
+    assert.deepEqual((await store.get(KEY))?.value, { ...STATE, claim });
+    const v3 = await store.set(KEY, STATE, v2);
+    assert.ok(v3 !== null);
+    assert.equal(encryptions, 1);
+    assert.deepEqual((await store.get(KEY))?.value, STATE);
+    // A new token is sealed anew.
+    const renewed = { ...STATE, token: { ...STATE.token!, accessToken: "f".repeat(32) } };
+    assert.ok(await store.set(KEY, { ...renewed, claim }, v3) !== null);
+    assert.equal(encryptions, 2);
+    assert.notDeepEqual((await inner.get(name))!.value.sealed, sealedBefore);
+  } finally {
+    crypto.subtle.encrypt = encrypt;
+  }
+});
