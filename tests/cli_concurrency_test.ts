@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { FileTokenStore } from "../src/file_token_store.ts";
 import { serveMockArmorApi } from "../src/testing/mod.ts";
-import { cli, cliCommand, credentials, PASSWORD, scratch, USER } from "./cli_helpers.ts";
+import {
+  cli,
+  cliCommand,
+  credentials,
+  loginDueForRenewal,
+  PASSWORD,
+  scratch,
+  USER,
+} from "./cli_helpers.ts";
 
 const TOKEN = /^[a-z0-9]{32}$/;
 
@@ -38,21 +46,8 @@ Deno.test("20 token processes at once, no login, credentials in the environment:
 Deno.test("20 token processes at once at the renewal point: one reissue", async () => {
   await using tmp = await scratch();
   await using served = await serveMockArmorApi();
-  assert.equal(
-    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
-    0,
-  );
-  const store = new FileTokenStore({ dir: tmp.dir });
-  const key = `${served.url.href}#${USER}`;
-  const entry = (await store.get(key))!;
-  const now = Date.now();
   // Two thirds of a 15-minute session are gone: renewal is due, the token still good.
-  const due = {
-    ...entry.value.token!,
-    issuedAt: now - 10.5 * 60_000,
-    expiresAt: now + 4.5 * 60_000,
-  };
-  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  const { store, key, due } = await loginDueForRenewal(tmp.home, tmp.dir, served, 10.5 * 60_000);
   const env = { ARMOR_BASE_URL: served.baseUrl };
   const runs = await Promise.all(
     Array.from({ length: 20 }, () => cli(["token"], { home: tmp.home, env })),
@@ -160,16 +155,7 @@ Deno.test("200 invocations with random kills: the file is never corrupt, and the
 Deno.test("a renewal claim left by a killed process is taken over within seconds", async () => {
   await using tmp = await scratch();
   await using served = await serveMockArmorApi();
-  assert.equal(
-    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
-    0,
-  );
-  const store = new FileTokenStore({ dir: tmp.dir });
-  const key = `${served.url.href}#${USER}`;
-  const entry = (await store.get(key))!;
-  const now = Date.now();
-  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
-  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  const { store, key } = await loginDueForRenewal(tmp.home, tmp.dir, served);
   // The first renewal hangs at the server; its process is killed while it holds the claim.
   served.mock.inject({ path: "/auth/token/reissue", delayMs: 60_000 });
   const env = { ARMOR_BASE_URL: served.baseUrl };
@@ -229,16 +215,7 @@ Deno.test("20 token processes at once with a wrong password: one authorize, all 
 Deno.test("20 token processes at the renewal point with the server down: one reissue, the valid token for all", async () => {
   await using tmp = await scratch();
   await using served = await serveMockArmorApi();
-  assert.equal(
-    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
-    0,
-  );
-  const store = new FileTokenStore({ dir: tmp.dir });
-  const key = `${served.url.href}#${USER}`;
-  const entry = (await store.get(key))!;
-  const now = Date.now();
-  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
-  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  const { due } = await loginDueForRenewal(tmp.home, tmp.dir, served);
   served.mock.inject({
     path: "/auth/token/reissue",
     status: 503,

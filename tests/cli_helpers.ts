@@ -2,7 +2,10 @@
 // with the narrow permissions of its install line, aimed at a mock Armor API on loopback,
 // with its config folder in a scratch directory under .tmp.
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { FileTokenStore } from "../src/file_token_store.ts";
+import type { ServedMockArmorApi } from "../src/testing/mod.ts";
 
 /** The repository root, with a trailing slash. */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -149,4 +152,26 @@ export function credentials(baseUrl: string): Record<string, string> {
 /** The non-empty lines of a text. */
 export function lines(text: string): string[] {
   return text.split("\n").filter((line) => line.trim() !== "");
+}
+
+/**
+ * Logs in with `armor-auth login` on `served`, then moves the stored token's times so that
+ * renewal is due (two thirds of a 15-minute session gone) while the token is still good.
+ * Returns the store, the key the login is kept under, and the stored (due) token.
+ */
+export async function loginDueForRenewal(
+  home: string,
+  dir: string,
+  served: ServedMockArmorApi,
+  gone = 11 * 60_000,
+): Promise<{ store: FileTokenStore; key: string; due: { accessToken: string } }> {
+  const login = await cli(["login"], { home, env: credentials(served.baseUrl) });
+  assert.equal(login.code, 0, login.stderr);
+  const store = new FileTokenStore({ dir });
+  const key = `${served.url.href}#${USER}`;
+  const entry = (await store.get(key))!;
+  const now = Date.now();
+  const due = { ...entry.value.token!, issuedAt: now - gone, expiresAt: now + 15 * 60_000 - gone };
+  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  return { store, key, due };
 }

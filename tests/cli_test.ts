@@ -15,6 +15,7 @@ import {
   cliCommandLine,
   credentials,
   lines,
+  loginDueForRenewal,
   PASSWORD,
   scratch,
   USER,
@@ -353,16 +354,7 @@ Deno.test("with an API key, ARMOR_API_BODY_SIGNING=sha512 signs a body's digest"
 Deno.test("a token is printed renewed when it is due", async () => {
   await using tmp = await scratch();
   await using served = await serveMockArmorApi();
-  assert.equal(
-    (await cli(["login"], { home: tmp.home, env: credentials(served.baseUrl) })).code,
-    0,
-  );
-  const store = new FileTokenStore({ dir: tmp.dir });
-  const key = `${served.url.href}#${USER}`;
-  const entry = (await store.get(key))!;
-  const now = Date.now();
-  const due = { ...entry.value.token!, issuedAt: now - 11 * 60_000, expiresAt: now + 4 * 60_000 };
-  assert.ok(await store.set(key, { ...entry.value, token: due }, entry.version));
+  const { store, key } = await loginDueForRenewal(tmp.home, tmp.dir, served);
   const run = await cli(["token"], { home: tmp.home, env: { ARMOR_BASE_URL: served.baseUrl } });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(served.mock.count("/auth/token/reissue"), 1);
