@@ -450,3 +450,25 @@ Deno.test("authorize: a password the server echoes form-encoded (+ for space) is
   assert.match(error.serverMessage ?? "", /password=\[REDACTED\]/);
   assert.equal(JSON.stringify(logs).includes(formEncoded), false);
 });
+
+Deno.test('authorize: only a confirm that answers true sends; a prompt\'s "n" sends nothing', async () => {
+  // `confirm: () => prompt("Send? [y/n]")` answers a string: "n" is truthy, and the
+  // password went out. Anything but a boolean is a TypeError, nothing sent.
+  await using server = await serve();
+  for (const answer of ["n", "no", 1, {}, undefined, null]) {
+    const error = await requestArmorApiAuthorizationCode(USERNAME, PASSWORD, {
+      baseUrl: server.baseUrl,
+      confirm: () => answer as unknown as boolean,
+    }).then(() => assert.fail(`sent on ${String(answer)}`), (e: unknown) => e);
+    assert.ok(error instanceof TypeError, `${String(answer)}: ${error}`);
+    assert.match(error.message, /^confirm must answer true or false/);
+    assert.match(error.message, /nothing was sent$/);
+  }
+  const declined = await updateArmorApiToken("0123456789abcdef0123456789abcdef", {
+    baseUrl: server.baseUrl,
+    confirm: () => Promise.resolve("n" as unknown as boolean),
+  }).then(() => assert.fail("sent"), (e: unknown) => e);
+  assert.ok(declined instanceof TypeError);
+  assert.equal(server.mock.count("/auth/authorize"), 0);
+  assert.equal(server.mock.count("/auth/token/reissue"), 0);
+});
