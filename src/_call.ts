@@ -12,6 +12,7 @@ import {
   checkFunction,
   checkSignal,
   checkTimeout,
+  describe,
 } from "./_validate.ts";
 import { DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from "./defaults.ts";
 import { ArmorCancelledError } from "./errors.ts";
@@ -45,7 +46,8 @@ export interface ArmorCallOptions {
   whatIf?: boolean;
   /**
    * Asked before sending, with what would be sent; `false` cancels the call
-   * (`-Confirm`) and it rejects with an `ArmorCancelledError`.
+   * (`-Confirm`) and it rejects with an `ArmorCancelledError`. Only `true` sends; any
+   * other answer (a `prompt()` string) is a `TypeError` and nothing is sent.
    */
   confirm?: (plan: ArmorRequestPlan) => boolean | Promise<boolean>;
   /** Receives redacted records of the call. Default: the session's, else none. */
@@ -189,9 +191,18 @@ async function confirmThenSend(call: ResolvedCall, out: Outgoing): Promise<Armor
   return token;
 }
 
-/** Asks `confirm` with a copy of the plan; `false` rejects with ArmorCancelledError. */
+/**
+ * Asks `confirm` with a copy of the plan; `false` rejects with ArmorCancelledError. Only
+ * `true` sends: any other answer (a prompt's `"n"` is truthy) is a TypeError, unsent.
+ */
 export async function confirmed(confirm: ArmorConfirm, out: Outgoing): Promise<void> {
-  if (!(await confirm(structuredClone(out.plan)))) {
+  const answer: unknown = await confirm(structuredClone(out.plan));
+  if (typeof answer !== "boolean") {
+    throw new TypeError(
+      `confirm must answer true or false, got ${describe(answer)}: nothing was sent`,
+    );
+  }
+  if (!answer) {
     throw new ArmorCancelledError(
       `${out.plan.method} ${new URL(out.plan.url).pathname} was not confirmed: nothing was sent`,
     );

@@ -10,7 +10,7 @@ function leaks(text: unknown, secrets: readonly string[], shape?: RegExp): boole
   return shape !== undefined && shape.test(text);
 }
 
-/** Each secret as written raw, inside a JSON string, and URL-encoded. */
+/** Each secret as written raw, inside a JSON string, URL-encoded and form-encoded. */
 function variants(secrets: readonly string[]): string[] {
   const all = new Set<string>();
   for (const secret of secrets) {
@@ -18,6 +18,8 @@ function variants(secrets: readonly string[]): string[] {
     all.add(secret);
     all.add(JSON.stringify(secret).slice(1, -1));
     all.add(encodeURIComponent(secret));
+    // As a form body writes it (application/x-www-form-urlencoded: "+" for a space).
+    all.add(new URLSearchParams([["", secret]]).toString().slice(1));
   }
   return [...all];
 }
@@ -127,7 +129,7 @@ export function scrubCause(cause: unknown, secrets: readonly string[], shape?: R
 }
 
 /**
- * `text` with every secret (as written, JSON-escaped or URL-encoded) replaced by
+ * `text` with every secret (as written, JSON-escaped, URL- or form-encoded) replaced by
  * {@linkcode REDACTED}: for text a server sent back, which may echo what it was given.
  */
 export function scrubText(text: string, secrets: readonly string[]): string {

@@ -55,7 +55,8 @@ const ALLOW_ENV = "--allow-env='ARMOR_*'";
  * @throws {TypeError} No credentials at all (naming the variables to set); a pair set
  *   half (`ARMOR_USERNAME` without `ARMOR_PASSWORD`, a key id without its secret); a base
  *   URL that is not `https://` (loopback `http://` aside); an account id that is not a
- *   positive integer; an unknown `ARMOR_API_BODY_SIGNING`. Each names the variable, never
+ *   positive integer; an unknown `ARMOR_API_BODY_SIGNING`; a credential of only spaces; a
+ *   key id with a colon or space. Each names the variable, never
  *   its value.
  * @throws {Error} On Deno, a variable the process may not read (`NotCapable`): the
  *   message names the `--allow-env` flag to add.
@@ -107,6 +108,16 @@ export function connectOptionsFromEnv(
 
   checkPair("ARMOR_API_KEY_ID", keyId, "ARMOR_API_SECRET_KEY", secret);
   checkPair("ARMOR_USERNAME", username, "ARMOR_PASSWORD", password);
+  for (const [name, found] of blankable(username, password, keyId, secret)) {
+    if (found !== undefined && found.trim() === "") {
+      throw new TypeError(`${name} is blank: set it to the value, or leave it unset`);
+    }
+  }
+  if (keyId !== undefined && !KEY_ID.test(keyId)) {
+    throw new TypeError(
+      "ARMOR_API_KEY_ID must be the API key's id (a UUID): visible ASCII characters, no colon or space",
+    );
+  }
   const options: ArmorConnectOptions = {};
   if (keyId !== undefined && secret !== undefined) {
     const apiKey: ArmorApiKey & { bodySigning?: "raw" | "sha512" } = { id: keyId, secret };
@@ -131,6 +142,24 @@ export function connectOptionsFromEnv(
   if (baseUrl !== undefined) options.baseUrl = checkEnvBaseUrl(baseUrl);
   if (accountId !== undefined) options.accountId = checkAccountId(accountId);
   return hideSecrets(options, ["password"]);
+}
+
+// Visible ASCII except the colon that separates the ARMOR-PSK header's fields.
+const KEY_ID = /^[!-9;-~]+$/;
+
+/** The credentials with their variables' names, for the blank check. */
+function blankable(
+  username: string | undefined,
+  password: string | undefined,
+  keyId: string | undefined,
+  secret: string | undefined,
+): [Variable, string | undefined][] {
+  return [
+    ["ARMOR_USERNAME", username],
+    ["ARMOR_PASSWORD", password],
+    ["ARMOR_API_KEY_ID", keyId],
+    ["ARMOR_API_SECRET_KEY", secret],
+  ];
 }
 
 /** The function that reads one variable from `env`, or from the runtime's environment. */

@@ -261,3 +261,13 @@ Deno.test({
     assert.match(node.stdout, /"apiKey":"set"/);
   },
 });
+
+Deno.test("a blank credential or a key id that cannot be sent names its variable, not connect's field", () => {
+  // Before: these passed, and connect then failed with "username must not be empty or
+  // blank" or "key.id must not contain a colon", naming no variable.
+  refuses({ ARMOR_USERNAME: "   ", ARMOR_PASSWORD: PASSWORD }, /ARMOR_USERNAME/);
+  refuses({ ARMOR_USERNAME: USER, ARMOR_PASSWORD: " \t " }, /ARMOR_PASSWORD/);
+  refuses({ ARMOR_API_KEY_ID: KEY_ID, ARMOR_API_SECRET_KEY: "  " }, /ARMOR_API_SECRET_KEY/);
+  refuses({ ARMOR_API_KEY_ID: "key:with-colon", ARMOR_API_SECRET_KEY: SECRET }, /ARMOR_API_KEY_ID/);
+  refuses({ ARMOR_API_KEY_ID: "key with space", ARMOR_API_SECRET_KEY: SECRET }, /ARMOR_API_KEY_ID/);
+});

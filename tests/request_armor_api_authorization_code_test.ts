@@ -422,3 +422,53 @@ Deno.test("authorize: an ArmorApiAuthorizationCode made with a bad date still pr
   assert.equal(JSON.stringify(made), '{"code":"[REDACTED]","expiresAt":null}');
   for (const view of views(made)) assert.ok(!view.includes("secret-code-123"));
 });
+
+Deno.test("authorize: a password the server echoes form-encoded (+ for space) is redacted", async () => {
+  // The mock and Armor take form bodies; a server quoting one echoes the password as
+  // application/x-www-form-urlencoded writes it, which encodeURIComponent does not match.
+  const password = "correct horse & battery=staple!";
+  const logs: ArmorLogRecord[] = [];
+  await using server = await serveMockArmorApi({
+    users: [{ username: USERNAME, password }],
+  });
+  const echoed = new URLSearchParams({ username: USERNAME, password }).toString();
+  server.mock.inject({
+    path: "/auth/authorize",
+    status: 401,
+    body: { error: "invalid_credentials", error_description: `Refused ${echoed}` },
+  });
+  const error = await expectArmorError(
+    requestArmorApiAuthorizationCode(USERNAME, password, {
+      baseUrl: server.baseUrl,
+      logger: (record) => void logs.push(record),
+    }),
+    "HTTP_STATUS",
+    401,
+  );
+  const formEncoded = echoed.slice(echoed.indexOf("password=") + "password=".length);
+  assertErrorHides(error, formEncoded);
+  assert.match(error.serverMessage ?? "", /password=\[REDACTED\]/);
+  assert.equal(JSON.stringify(logs).includes(formEncoded), false);
+});
+
+Deno.test('authorize: only a confirm that answers true sends; a prompt\'s "n" sends nothing', async () => {
+  // `confirm: () => prompt("Send? [y/n]")` answers a string: "n" is truthy, and the
+  // password went out. Anything but a boolean is a TypeError, nothing sent.
+  await using server = await serve();
+  for (const answer of ["n", "no", 1, {}, undefined, null]) {
+    const error = await requestArmorApiAuthorizationCode(USERNAME, PASSWORD, {
+      baseUrl: server.baseUrl,
+      confirm: () => answer as unknown as boolean,
+    }).then(() => assert.fail(`sent on ${String(answer)}`), (e: unknown) => e);
+    assert.ok(error instanceof TypeError, `${String(answer)}: ${error}`);
+    assert.match(error.message, /^confirm must answer true or false/);
+    assert.match(error.message, /nothing was sent$/);
+  }
+  const declined = await updateArmorApiToken("0123456789abcdef0123456789abcdef", {
+    baseUrl: server.baseUrl,
+    confirm: () => Promise.resolve("n" as unknown as boolean),
+  }).then(() => assert.fail("sent"), (e: unknown) => e);
+  assert.ok(declined instanceof TypeError);
+  assert.equal(server.mock.count("/auth/authorize"), 0);
+  assert.equal(server.mock.count("/auth/token/reissue"), 0);
+});
