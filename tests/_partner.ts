@@ -40,3 +40,16 @@ export function connectPartner(
     ...options,
   } as ArmorConnectOptions);
 }
+
+/** Signs in with the partner's API key on the mock's clock (which should keep real time). */
+export function connectPartnerWithKey(
+  server: ServedMockArmorApi,
+  options: Partial<ArmorConnectOptions> = {},
+): Promise<ArmorSession> {
+  return ArmorSession.connect({
+    apiKey: KEY,
+    baseUrl: server.baseUrl,
+    now: server.mock.clock.now,
+    ...options,
+  } as ArmorConnectOptions);
+}

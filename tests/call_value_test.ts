@@ -14,7 +14,7 @@ import {
 import { MUST_RENEW_MS } from "../src/renewal.ts";
 import { MockClock, type ServedMockArmorApi } from "../src/testing/mod.ts";
 import { connect, MINUTE, REISSUE, RENEW_AFTER_MS, serve, SESSION_MS, START } from "./_session.ts";
-import { ACCOUNTS, connectPartner, KEY, servePartner } from "./_partner.ts";
+import { ACCOUNTS, connectPartner, connectPartnerWithKey, servePartner } from "./_partner.ts";
 
 const TOKEN = "2261bac252204c2ea93ed32ea1ffd3ab";
 
@@ -81,11 +81,7 @@ async function rejectsWith(
 
 Deno.test("fan-out: an API-key session sends each call in the account it was made in", async () => {
   await using server = await servePartner({ clock: new MockClock(Date.now()) });
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-  });
+  const session = await connectPartnerWithKey(server);
   assert.deepEqual(await fanOut(session), [403, 403, 403]); // keys may not list keys
   assertOwnAccounts(server);
 });
@@ -283,10 +279,7 @@ Deno.test("shared store: an abort ends the store read of a session with no token
 for (const [how, code] of [["timeout", "TIMEOUT"], ["abort", "ABORTED"]] as const) {
   Deno.test(`api key: a slow signature stops at the call's ${how}`, async () => {
     await using server = await servePartner({ clock: new MockClock(Date.now()) });
-    const session = await ArmorSession.connect({
-      apiKey: KEY,
-      baseUrl: server.baseUrl,
-      now: server.mock.clock.now,
+    const session = await connectPartnerWithKey(server, {
       timeout: how === "timeout" ? 300 : 30_000,
     });
     // Web Crypto takes 1 s to sign from now on.
@@ -348,16 +341,19 @@ for (const [how, code] of [["timeout", "TIMEOUT"], ["abort", "ABORTED"]] as cons
 
 // Item 13: a 401 for a token whose renewal is in flight waits for it.
 
+/** A fetch whose reissue answers reach the session `ms` after the server sent them. */
+function reissueAnswerLate(ms: number): typeof globalThis.fetch {
+  return ((input: RequestInfo | URL, init?: RequestInit) =>
+    globalThis.fetch(input, init).then(async (response) => {
+      if (String(input).endsWith(REISSUE)) await sleep(ms);
+      return response;
+    })) as typeof globalThis.fetch;
+}
+
 Deno.test("a 401 while the reissue's answer is in transit takes the new token", async () => {
   await using server = await serve({ revokeOnReissue: true });
   // The reissue's answer reaches the session 300 ms after the server revoked the old token.
-  const fetch =
-    ((input: RequestInfo | URL, init?: RequestInit) =>
-      globalThis.fetch(input, init).then(async (response) => {
-        if (String(input).endsWith(REISSUE)) await sleep(300);
-        return response;
-      })) as typeof globalThis.fetch;
-  const session = await connect(server, { fetch });
+  const session = await connect(server, { fetch: reissueAnswerLate(300) });
   const old = session.token;
   server.mock.clock.advance(RENEW_AFTER_MS + 1);
   server.mock.inject({ path: "/me", delayMs: 100 }); // arrives after the revocation
@@ -430,13 +426,7 @@ Deno.test("an injected fetch that resolves with something that is not a Response
 Deno.test("a call with a stream body that gets a 401 while the reissue's answer is in transit: its 401, and the session keeps the new token", async () => {
   await using server = await serve({ revokeOnReissue: true });
   // The reissue's answer reaches the session 300 ms after the server revoked the old token.
-  const fetch =
-    ((input: RequestInfo | URL, init?: RequestInit) =>
-      globalThis.fetch(input, init).then(async (response) => {
-        if (String(input).endsWith(REISSUE)) await sleep(300);
-        return response;
-      })) as typeof globalThis.fetch;
-  const session = await connect(server, { fetch });
+  const session = await connect(server, { fetch: reissueAnswerLate(300) });
   const old = session.token;
   server.mock.clock.advance(RENEW_AFTER_MS + 1);
   const renewing = session.fetch("/me"); // starts the renewal

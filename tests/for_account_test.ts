@@ -6,7 +6,14 @@ import { ArmorApiError, ArmorSession, MemoryTokenStore } from "../mod.ts";
 import { MUST_RENEW_MS } from "../src/renewal.ts";
 import { MockClock, type ServedMockArmorApi } from "../src/testing/mod.ts";
 import { assertNoSecret } from "./_leaks.ts";
-import { ACCOUNTS, connectPartner, KEY, servePartner, USER } from "./_partner.ts";
+import {
+  ACCOUNTS,
+  connectPartner,
+  connectPartnerWithKey,
+  KEY,
+  servePartner,
+  USER,
+} from "./_partner.ts";
 import { RENEW_AFTER_MS, SESSION_MS, START } from "./_session.ts";
 
 /** The README's fan-out: one view per account, all calls at once; the statuses. */
@@ -39,11 +46,7 @@ Deno.test("forAccount: a password session between renewals", async () => {
 
 Deno.test("forAccount: an API-key session", async () => {
   await using server = await servePartner({ clock: new MockClock(Date.now()) });
-  const session = await ArmorSession.connect({
-    apiKey: KEY,
-    baseUrl: server.baseUrl,
-    now: server.mock.clock.now,
-  });
+  const session = await connectPartnerWithKey(server);
   assert.deepEqual(await fanOut(session), [403, 403, 403]); // keys may not list keys
   assertOwnAccounts(server);
   const sent = server.mock.requests.filter((r) => r.path.endsWith("/keys"));
